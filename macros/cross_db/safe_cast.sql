@@ -1,0 +1,30 @@
+{#- Casts that return null instead of failing, for text read from raw files. Each guards the text with
+    the contract's format first, so `1e3`, `2025/3/1` or ` 12` are not quietly accepted. -#}
+
+{% macro safe_to_date(expression) -%}
+    {{ return(adapter.dispatch('safe_to_date', 'subsidy_warehouse')(expression)) }}
+{%- endmacro %}
+
+{% macro default__safe_to_date(expression) -%}
+    case when {{ subsidy_warehouse.regex_match(expression, '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') }}
+        then try_cast({{ expression }} as date) end
+{%- endmacro %}
+
+{#- Money: plain non-negative decimal with at most two decimals, as DECIMAL(18,2). -#}
+{% macro safe_to_money(expression) -%}
+    {{ return(adapter.dispatch('safe_to_money', 'subsidy_warehouse')(expression)) }}
+{%- endmacro %}
+
+{% macro default__safe_to_money(expression) -%}
+    case when {{ subsidy_warehouse.regex_match(expression, '^[0-9]{1,16}([.][0-9]{1,2})?$') }}
+        then cast({{ expression }} as decimal(18, 2)) end
+{%- endmacro %}
+
+{% macro safe_to_integer(expression) -%}
+    {{ return(adapter.dispatch('safe_to_integer', 'subsidy_warehouse')(expression)) }}
+{%- endmacro %}
+
+{% macro default__safe_to_integer(expression) -%}
+    case when {{ subsidy_warehouse.regex_match(expression, '^[0-9]{1,9}$') }}
+        then cast({{ expression }} as integer) end
+{%- endmacro %}

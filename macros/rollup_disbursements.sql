@@ -1,0 +1,24 @@
+{#- Disbursement rollup over fct_disbursements by the given (name → expression) keys and paid year.
+    Every staged disbursement falls in exactly one group: unknown keys get a placeholder, never null,
+    so each rollup adds up to the same total as the fact table. -#}
+{% macro rollup_disbursements(keys) -%}
+with disbursements as (
+    select * from {{ ref('fct_disbursements') }}
+)
+
+select
+    {%- for name, expression in keys %}
+    {{ expression }} as {{ name }},
+    {%- endfor %}
+    paid_year,
+    count(*) as disbursement_count,
+    cast(sum(case when kind = 'payment' then amount else 0 end) as decimal(18, 2)) as paid_amount,
+    cast(sum(case when kind = 'clawback' then amount else 0 end) as decimal(18, 2)) as clawed_back_amount,
+    cast(sum(signed_amount) as decimal(18, 2)) as net_paid_amount
+from disbursements
+group by
+    {%- for name, expression in keys %}
+    {{ expression }},
+    {%- endfor %}
+    paid_year
+{%- endmacro %}

@@ -1,0 +1,85 @@
+-- Every raw row that could not be read, with its reason and raw values. Personal identifiers in the
+-- raw values are masked. None of these rows reaches the marts.
+with beneficiaries as (
+    select * from {{ ref('base_raw__beneficiaries') }}
+    where row_disposition = 'rejected'
+),
+
+applications as (
+    select * from {{ ref('base_raw__applications') }}
+    where row_disposition = 'rejected'
+),
+
+disbursements as (
+    select * from {{ ref('base_raw__disbursements') }}
+    where row_disposition = 'rejected'
+),
+
+unreadable as (
+    select * from {{ source('raw', 'unreadable_rows') }}
+),
+
+unioned as (
+    select
+        source_file,
+        source_row_number,
+        'beneficiary' as record_type,
+        beneficiary_id_display as record_id,
+        rejection_reason,
+        {{ json_object_of([
+            ('beneficiary_id', 'beneficiary_id_display'), ('beneficiary_name', 'beneficiary_name'),
+            ('beneficiary_type', 'beneficiary_type'), ('id_type', 'id_type'),
+            ('registered_on', 'registered_on_text'), ('district', 'district')]) }} as raw_values
+    from beneficiaries
+
+    union all
+
+    select
+        source_file,
+        source_row_number,
+        'application' as record_type,
+        application_id as record_id,
+        rejection_reason,
+        {{ json_object_of([
+            ('application_id', 'application_id'), ('beneficiary_id', 'beneficiary_id_masked'),
+            ('clause_code', 'clause_code'), ('award_year', 'award_year_text'), ('applied_on', 'applied_on_text'),
+            ('status', 'status'), ('requested_amount', 'requested_amount_text'),
+            ('approved_amount', 'approved_amount_text'), ('approved_on', 'approved_on_text'),
+            ('approving_bureau', 'approving_bureau'), ('base_amount', 'base_amount_text'), ('tier', 'tier_text'),
+            ('project_id', 'project_id'), ('loan_principal', 'loan_principal_text'),
+            ('loan_start_on', 'loan_start_on_text'), ('loan_end_on', 'loan_end_on_text')]) }} as raw_values
+    from applications
+
+    union all
+
+    select
+        source_file,
+        source_row_number,
+        'disbursement' as record_type,
+        disbursement_id as record_id,
+        rejection_reason,
+        {{ json_object_of([
+            ('disbursement_id', 'disbursement_id'), ('application_id', 'application_id'),
+            ('paid_on', 'paid_on_text'), ('amount', 'amount_text'), ('kind', 'kind'),
+            ('paying_bureau', 'paying_bureau'), ('voucher_no', 'voucher_no')]) }} as raw_values
+    from disbursements
+
+    union all
+
+    -- a row that could not be split into columns may hold a personal identifier anywhere: its text is
+    -- not kept, only its length
+    select
+        source_file,
+        row_number as source_row_number,
+        'unreadable' as record_type,
+        cast(null as varchar) as record_id,
+        reason as rejection_reason,
+        {{ json_object_of([('raw_line_length', dbt.length('raw_line'))]) }} as raw_values
+    from unreadable
+)
+
+select
+    {{ dbt.concat(['source_file', "'#'", dbt.cast('source_row_number', api.Column.translate_type('string'))]) }}
+        as rejected_row_id,
+    *
+from unioned

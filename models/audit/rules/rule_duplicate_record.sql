@@ -1,0 +1,26 @@
+-- duplicate_record: an identifier seen more than once in its file (collapsed or rejected).
+{%- set entities = [
+    ('beneficiary', 'base_raw__beneficiaries', 'beneficiary_ref_hash', 'min(beneficiary_id)'),
+    ('application', 'base_raw__applications', 'application_id', 'application_id'),
+    ('disbursement', 'base_raw__disbursements', 'disbursement_id', 'disbursement_id'),
+] %}
+{%- for record_type, model, key, shown_id in entities %}
+select
+    'duplicate_record' as rule_code,
+    '{{ record_type }}' as record_type,
+    {{ shown_id }} as record_id,
+    cast(null as varchar) as beneficiary_id,
+    cast(null as varchar) as clause_code,
+    cast(null as varchar) as bureau,
+    cast(null as integer) as award_year,
+    cast(0 as decimal(18, 2)) as amount_at_issue,
+    {{ dbt.concat(["'在 '", 'min(source_file)', "' 中出现 '", dbt.cast('count(*)', api.Column.translate_type('string')),
+                   "' 次，'",
+                   "case when min(row_fingerprint) = max(row_fingerprint) then '内容相同，保留一条' else '内容不一致，全部拒收' end"]) }}
+        as detail
+from {{ ref(model) }}
+where {{ key }} is not null
+group by {{ key }}
+having count(*) > 1
+{% if not loop.last %}union all{% endif %}
+{%- endfor %}

@@ -1,0 +1,12 @@
+-- rejected_row: every raw row in audit.rejected_rows.
+select
+    'rejected_row' as rule_code,
+    record_type,
+    rejected_row_id as record_id,
+    cast(null as varchar) as beneficiary_id,
+    cast(null as varchar) as clause_code,
+    cast(null as varchar) as bureau,
+    cast(null as integer) as award_year,
+    cast(0 as decimal(18, 2)) as amount_at_issue,
+    rejection_reason as detail
+from {{ ref('rejected_rows') }}

@@ -1,0 +1,115 @@
+-- Step 1 of the cap arithmetic: for every approved application with a known beneficiary and clause,
+-- the limits that do not depend on other awards (per award, share of base, tier, LPR interest), the
+-- cases that make it ineligible (non-monetary clause, type not allowed, missing basis, once-only
+-- repeat), and x = least(approved, static limit), the amount that enters the running caps.
+with applications as (
+    select * from {{ ref('int_applications_resolved') }}
+    where status = 'approved' and is_beneficiary_known and is_clause_known
+),
+
+clauses as (
+    select * from {{ ref('policy_clauses') }}
+),
+
+tiers as (
+    select * from {{ ref('policy_clause_tiers') }}
+),
+
+lpr_rates as (
+    select * from {{ ref('policy_lpr_rates') }}
+),
+
+-- the LPR announcement in force on each loan's start date: the latest one taking effect on or before it
+lpr_in_force as (
+    select
+        applications.application_id,
+        lpr_rates.effective_on as lpr_effective_on,
+        lpr_rates.lpr_1y_pct,
+        lpr_rates.lpr_5y_pct,
+        row_number() over (
+            partition by applications.application_id order by lpr_rates.effective_on desc
+        ) as recency
+    from applications
+    inner join lpr_rates on lpr_rates.effective_on <= applications.loan_start_on
+),
+
+joined as (
+    select
+        applications.*,
+        clauses.is_monetary,
+        clauses.allowed_beneficiary_types,
+        clauses.base_kind,
+        clauses.base_ratio,
+        clauses.per_award_cap,
+        clauses.annual_cap,
+        clauses.lifetime_cap,
+        clauses.project_cap,
+        clauses.is_once_only,
+        clauses.uses_tiers,
+        clauses.uses_lpr_interest,
+        tiers.tier_amount,
+        lpr_in_force.lpr_effective_on,
+        case
+            when applications.loan_end_on > {{ dbt.dateadd('year', 5, 'applications.loan_start_on') }}
+                then lpr_in_force.lpr_5y_pct
+            else lpr_in_force.lpr_1y_pct
+        end as lpr_pct
+    from applications
+    inner join clauses on applications.clause_code = clauses.clause_code
+    left join tiers
+        on applications.clause_code = tiers.clause_code
+        and applications.tier = tiers.tier
+    left join lpr_in_force
+        on applications.application_id = lpr_in_force.application_id
+        and lpr_in_force.recency = 1
+),
+
+basis_checked as (
+    select
+        *,
+        {{ join_reasons([
+            "case when base_kind is not null and base_amount is null then '缺少基数金额（base_amount）' end",
+            "case when uses_tiers and tier is null then '缺少档次（tier）' end",
+            "case when uses_tiers and tier is not null and tier_amount is null then '档次（tier）不在政策档次内' end",
+            "case when project_cap is not null and project_id is null then '缺少项目编号（project_id）' end",
+            "case when uses_lpr_interest and (loan_principal is null or loan_start_on is null or loan_end_on is null) then '缺少贷款本金或起止日期' end",
+            "case when uses_lpr_interest and loan_end_on <= loan_start_on then '贷款到期日不晚于起始日' end",
+            "case when uses_lpr_interest and loan_start_on is not null and lpr_pct is null then '贷款起始日早于已录入的LPR' end",
+        ]) }} as missing_basis_detail,
+        not ({{ dbt.concat(["'|'", "allowed_beneficiary_types", "'|'"]) }}
+            like {{ dbt.concat(["'%|'", "beneficiary_type", "'|%'"]) }}) as is_type_not_allowed,
+        {{ is_repeat_of_once_only('is_once_only', 'beneficiary_id, clause_code', 'approved_on, application_id') }}
+            as is_once_only_repeat
+    from joined
+),
+
+limits as (
+    select
+        *,
+        {{ per_award_limit('per_award_cap') }} as per_award_limit,
+        {{ ratio_of_base_limit('base_ratio', 'base_amount') }} as ratio_limit,
+        {{ tier_limit('uses_tiers', 'tier_amount') }} as tier_limit,
+        case when uses_lpr_interest and missing_basis_detail is null
+            then {{ lpr_interest_limit('loan_principal', 'lpr_pct', 'loan_start_on', 'loan_end_on', 'base_amount') }}
+        end as interest_limit,
+        case
+            when not is_monetary then 'non_monetary'
+            when is_type_not_allowed then 'beneficiary_type_not_allowed'
+            when missing_basis_detail is not null then 'missing_basis'
+            when is_once_only_repeat then 'once_only_repeat'
+        end as ineligible_reason
+    from basis_checked
+)
+
+select
+    *,
+    -- null when the clause sets no static limit at all (only running caps, or none)
+    case
+        when ineligible_reason is not null then cast(0 as decimal(18, 2))
+        else least(per_award_limit, ratio_limit, tier_limit, interest_limit)
+    end as static_limit,
+    case
+        when ineligible_reason is not null then cast(0 as decimal(18, 2))
+        else least(approved_amount, coalesce(least(per_award_limit, ratio_limit, tier_limit, interest_limit), approved_amount))
+    end as amount_into_running_caps
+from limits

@@ -1,0 +1,57 @@
+-- How much of each running cap a beneficiary has used, per clause and award year.
+with awards as (
+    select * from {{ ref('fct_awards') }}
+),
+
+clauses as (
+    select * from {{ ref('policy_clauses') }}
+),
+
+per_year as (
+    select
+        beneficiary_id,
+        beneficiary_name,
+        clause_code,
+        award_year,
+        count(*) as award_count,
+        cast(sum(approved_amount) as decimal(18, 2)) as approved_amount,
+        cast(sum(within_cap_amount) as decimal(18, 2)) as within_cap_amount,
+        cast(sum(over_cap_amount) as decimal(18, 2)) as over_cap_amount
+    from awards
+    group by beneficiary_id, beneficiary_name, clause_code, award_year
+),
+
+with_running as (
+    select
+        *,
+        cast(sum(within_cap_amount) over (
+            partition by beneficiary_id, clause_code order by award_year
+            rows between unbounded preceding and current row
+        ) as decimal(18, 2)) as lifetime_within_cap_amount
+    from per_year
+)
+
+select
+    with_running.beneficiary_id,
+    with_running.beneficiary_name,
+    with_running.clause_code,
+    clauses.measure_code,
+    with_running.award_year,
+    with_running.award_count,
+    with_running.approved_amount,
+    with_running.within_cap_amount,
+    with_running.over_cap_amount,
+    clauses.annual_cap,
+    case when clauses.annual_cap > 0
+        then cast(round(with_running.within_cap_amount / clauses.annual_cap, 4) as decimal(9, 4))
+    end as annual_cap_share_used,
+    case when clauses.annual_cap is not null
+        then cast(clauses.annual_cap - with_running.within_cap_amount as decimal(18, 2))
+    end as annual_cap_room_left,
+    with_running.lifetime_within_cap_amount,
+    clauses.lifetime_cap,
+    case when clauses.lifetime_cap > 0
+        then cast(round(with_running.lifetime_within_cap_amount / clauses.lifetime_cap, 4) as decimal(9, 4))
+    end as lifetime_cap_share_used
+from with_running
+inner join clauses on with_running.clause_code = clauses.clause_code

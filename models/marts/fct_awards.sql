@@ -1,0 +1,57 @@
+-- One row per approved application whose beneficiary and clause are known: what was approved, what
+-- the policy allows, what fell within the caps, and what has been paid.
+with awards as (
+    select * from {{ ref('int_awards_capped') }}
+),
+
+payments as (
+    select * from {{ ref('int_application_payments') }}
+)
+
+select
+    -- ids
+    awards.application_id,
+    awards.beneficiary_id,
+    awards.beneficiary_name,
+    awards.beneficiary_type,
+    awards.clause_code,
+    awards.measure_code,
+    awards.project_id,
+    awards.approving_bureau,
+    awards.approving_bureau_code,
+    -- period
+    awards.award_year,
+    awards.applied_on,
+    awards.approved_on,
+    -- amounts
+    awards.requested_amount,
+    awards.approved_amount,
+    awards.base_amount,
+    awards.eligible_amount,
+    awards.within_cap_amount,
+    awards.over_cap_amount,
+    -- limits
+    awards.per_award_limit,
+    awards.ratio_limit,
+    awards.tier_limit,
+    awards.interest_limit,
+    awards.static_limit,
+    awards.project_cap_room,
+    awards.annual_cap_room,
+    awards.lifetime_cap_room,
+    awards.binding_limit,
+    awards.ineligible_reason,
+    awards.tier,
+    awards.loan_principal,
+    awards.loan_start_on,
+    awards.loan_end_on,
+    awards.lpr_effective_on,
+    awards.lpr_pct,
+    -- money out
+    coalesce(payments.disbursement_count, 0) as disbursement_count,
+    cast(coalesce(payments.net_disbursed_amount, 0) as decimal(18, 2)) as disbursed_amount,
+    cast(awards.approved_amount - coalesce(payments.net_disbursed_amount, 0) as decimal(18, 2)) as open_balance_amount,
+    payments.last_paid_on
+from awards
+left join payments
+    on awards.application_id = payments.application_id

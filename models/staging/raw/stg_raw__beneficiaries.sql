@@ -1,0 +1,23 @@
+-- Beneficiaries that could be read, one row per identifier.
+with checked as (
+    select * from {{ ref('base_raw__beneficiaries') }}
+)
+
+select
+    -- ids
+    beneficiary_id,
+    beneficiary_ref_hash,
+    beneficiary_id_display,
+    is_id_valid,
+    -- attributes
+    beneficiary_name,
+    beneficiary_type,
+    id_type,
+    registered_on,
+    district,
+    -- provenance
+    source_file,
+    source_row_number,
+    id_copies
+from checked
+where row_disposition = 'staged'

@@ -1,0 +1,24 @@
+-- Disbursements that could be read, one row per disbursement id.
+with checked as (
+    select * from {{ ref('base_raw__disbursements') }}
+)
+
+select
+    -- ids
+    disbursement_id,
+    application_id,
+    voucher_no,
+    -- attributes
+    kind,
+    paying_bureau,
+    -- amounts
+    amount,
+    case when kind = 'clawback' then -amount else amount end as signed_amount,
+    -- dates
+    paid_on,
+    -- provenance
+    source_file,
+    source_row_number,
+    id_copies
+from checked
+where row_disposition = 'staged'

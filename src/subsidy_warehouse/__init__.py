@@ -1,0 +1,1 @@
+"""Subsidy warehouse for the Shangcheng AI pilot-zone measures."""

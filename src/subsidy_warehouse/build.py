@@ -1,0 +1,112 @@
+"""Builds a warehouse: raw files → `raw` schema → `dbt build`, into a temporary file swapped in on success.
+
+A failed build leaves the previous warehouse untouched, and a reader never sees half a build: the new
+file is written beside the old one in a private folder under the same name (DuckDB views and catalogs
+carry the file's stem) and moved over it with one atomic rename.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from .errors import UserFacingError
+from .paths import project_dir
+from .raw_loader import parse_raw_dir, write_raw_schema
+
+# Older DuckDB builds (such as the one inside Evidence's Node driver) cannot open files written in
+# DuckDB 2.0's default storage format; this is the newest format they read.
+STORAGE_COMPATIBILITY_VERSION = "v1.1.0"
+
+
+class BuildFailed(Exception):
+    """dbt could not build the warehouse; the message names the failing nodes and the log."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    warehouse: Path
+    seconds: float
+    raw_rows: dict[str, int]
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def run_dbt(args: list[str], warehouse: Path, work_dir: Path) -> subprocess.CompletedProcess[str]:
+    """Run a dbt command on the project against `warehouse`, with target and logs in work_dir."""
+    project = project_dir()
+    env = {
+        **os.environ,
+        "SUBSIDY_WAREHOUSE": str(warehouse),
+        "DBT_PROFILES_DIR": str(project),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+    }
+    command = [
+        dbt_executable(), *args,
+        "--project-dir", str(project),
+        "--target-path", str(work_dir / "target"),
+        "--log-path", str(work_dir / "logs"),
+    ]
+    return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+
+
+def failed_nodes(target_dir: Path) -> list[str]:
+    """'node: message' for each failing node of the last run, from dbt's run_results.json."""
+    results_file = target_dir / "run_results.json"
+    if not results_file.exists():
+        return []
+    results = json.loads(results_file.read_text(encoding="utf-8")).get("results", [])
+    return [
+        f"{r['unique_id']}: {(r.get('message') or '').strip().splitlines()[0] if r.get('message') else r['status']}"
+        for r in results
+        if r.get("status") in ("error", "fail", "runtime error")
+    ]
+
+
+def build_warehouse(raw_dir: Path, warehouse: Path) -> BuildResult:
+    """Build `warehouse` from the raw files in `raw_dir`; raises UserFacingError or BuildFailed."""
+    started = time.perf_counter()
+    parsed = parse_raw_dir(raw_dir)  # every input check happens before anything is written
+    warehouse = warehouse.resolve()
+    if warehouse.is_dir():
+        raise UserFacingError(f"Warehouse path {warehouse} is a directory; give a file path such as warehouse.duckdb.")
+    if not warehouse.parent.exists():
+        warehouse.parent.mkdir(parents=True)
+    work_dir = warehouse.parent / f".{warehouse.name}.build-{os.getpid()}"
+    shutil.rmtree(work_dir, ignore_errors=True)
+    work_dir.mkdir()
+    new_file = work_dir / warehouse.name
+    try:
+        with duckdb.connect(str(new_file), config={"storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION}) as con:
+            write_raw_schema(con, parsed)
+        completed = run_dbt(["build"], new_file, work_dir)
+        if completed.returncode != 0:
+            log_copy = warehouse.parent / f"{warehouse.name}.failed-build.log"
+            shutil.copyfile(work_dir / "logs" / "dbt.log", log_copy) if (work_dir / "logs" / "dbt.log").exists() else None
+            nodes = failed_nodes(work_dir / "target")
+            detail = "; ".join(nodes[:3]) if nodes else completed.stdout.strip().splitlines()[-1:]
+            raise BuildFailed(
+                f"dbt build failed ({detail}); the previous warehouse is unchanged and the log is at {log_copy}."
+            )
+        with duckdb.connect(str(new_file)) as con:
+            con.execute("checkpoint")
+        os.replace(new_file, warehouse)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+    return BuildResult(
+        warehouse=warehouse,
+        seconds=time.perf_counter() - started,
+        raw_rows={p.raw_file.entity: p.data_rows for p in parsed},
+    )

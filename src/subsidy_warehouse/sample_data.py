@@ -1,0 +1,478 @@
+"""Realistic, deterministic sample raw files, with a small known share of every kind of problem.
+
+The shapes follow the policy: Chinese company names with valid USCCs registered in Shangcheng (330102),
+institutions, investment firms and people (resident IDs, passports for foreign experts); each clause's
+awards sized by its caps; bureaus from the measure's responsible units; loans priced at the LPR. A few
+percent of the records break one rule each, so every finding of the warehouse has examples.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from .contract import APPLICATIONS, BENEFICIARIES, DISBURSEMENTS
+from .errors import UserFacingError
+from .identifiers import USCC_ALPHABET, resident_id_check_char, uscc_check_char
+
+BASE_BENEFICIARIES = {"enterprise": 420, "institution": 40, "investor": 30, "person": 70}
+BASE_APPLICATIONS = 5000
+SHANGCHENG = "330102"
+
+MEASURE_BUREAUS = {
+    "M01": ["区发改经信局"], "M02": ["区科技局", "区数据局"], "M03": ["区发改经信局", "区网信办"],
+    "M04": ["区发改经信局", "区科技局"], "M05": ["区发改经信局", "区科技局", "钱塘智慧城管委会"],
+    "M06": ["玉皇山南基金小镇"], "M07": ["区发改经信局"], "M08": ["区科技局", "区发改经信局"],
+    "M09": ["区数据局"], "M10": ["区委人才办", "区科技局"], "M11": ["上城资本", "区科技局", "玉皇山南基金小镇"],
+    "M12": ["区科技局"],
+}
+ALL_BUREAUS = sorted({b for bureaus in MEASURE_BUREAUS.values() for b in bureaus})
+
+
+@dataclass(frozen=True)
+class ClauseShape:
+    """How awards under a clause look: who applies, how often, and how big (yuan)."""
+
+    code: str
+    weight: int
+    types: tuple[str, ...]
+    typical: int  # a typical approved amount
+    ceiling: int | None = None  # per-award cap, to shape amounts near it
+    base_ratio: Decimal | None = None  # awards are a share of a base amount
+    annual_cap: int | None = None
+    tiers: dict[int, int] = field(default_factory=dict)
+    loan: bool = False
+    project: bool = False
+    once_only: bool = False
+    monetary: bool = True
+
+
+EI = ("enterprise", "institution")
+CLAUSES = [
+    ClauseShape("M01-1", 14, EI, 800_000, base_ratio=Decimal("1"), annual_cap=5_000_000),
+    ClauseShape("M02-1", 4, EI, 2_500_000, ceiling=5_000_000),
+    ClauseShape("M02-2", 5, EI, 4_000_000, ceiling=10_000_000, base_ratio=Decimal("1")),
+    ClauseShape("M02-3", 8, EI, 3_000_000, base_ratio=Decimal("0.3"), annual_cap=30_000_000),
+    ClauseShape("M03-1", 1, EI, 20_000_000, ceiling=50_000_000, base_ratio=Decimal("1")),
+    ClauseShape("M03-2", 3, EI, 2_000_000, ceiling=5_000_000, base_ratio=Decimal("1")),
+    ClauseShape("M03-3", 4, EI, 300_000, ceiling=500_000, base_ratio=Decimal("1"), once_only=True),
+    ClauseShape("M03-4", 2, EI, 600_000, ceiling=1_000_000),
+    ClauseShape("M04-1", 3, EI, 2_500_000, ceiling=5_000_000),
+    ClauseShape("M04-2", 5, EI, 1_000_000, ceiling=2_000_000),
+    ClauseShape("M04-3", 2, EI, 2_000_000, ceiling=5_000_000),
+    ClauseShape("M04-4", 3, EI, 2_000_000, ceiling=4_000_000),
+    ClauseShape("M04-5", 4, EI, 300_000, ceiling=500_000),
+    ClauseShape("M04-6", 2, EI, 400_000, ceiling=500_000, once_only=True),
+    ClauseShape("M05-1", 4, EI, 1_500_000, ceiling=5_000_000, once_only=True),
+    ClauseShape("M05-2", 8, EI, 800_000, ceiling=2_000_000),
+    ClauseShape("M06-1", 1, EI, 0, monetary=False),
+    ClauseShape("M07-1", 1, EI, 1_200_000, annual_cap=2_000_000),
+    ClauseShape("M07-2", 1, EI, 6_000_000, base_ratio=Decimal("1")),
+    ClauseShape("M07-3", 1, EI, 1_200_000, annual_cap=2_000_000),
+    ClauseShape("M07-4", 2, EI, 1_000_000, tiers={1: 2_000_000, 2: 1_000_000, 3: 500_000}),
+    ClauseShape("M08-1", 2, EI, 8_000_000, ceiling=22_000_000),
+    ClauseShape("M08-2", 1, EI, 12_000_000, ceiling=30_000_000),
+    ClauseShape("M08-3", 2, EI, 1_200_000, annual_cap=2_000_000),
+    ClauseShape("M08-4", 1, EI, 2_500_000, ceiling=5_000_000),
+    ClauseShape("M09-1", 2, EI, 1_000_000, ceiling=2_000_000),
+    ClauseShape("M09-2", 2, EI, 600_000, annual_cap=1_000_000),
+    ClauseShape("M10-1", 1, ("person",), 10_000_000, ceiling=30_000_000),
+    ClauseShape("M10-2", 3, ("person",), 2_000_000, ceiling=6_000_000),
+    ClauseShape("M10-3", 5, ("enterprise",), 400_000, ceiling=800_000),
+    ClauseShape("M10-4", 3, ("person",), 400_000, annual_cap=600_000),
+    ClauseShape("M11-1", 0, EI, 0, monetary=False),
+    ClauseShape("M11-2", 6, EI, 900_000, annual_cap=3_000_000, loan=True),
+    ClauseShape("M11-3", 6, EI, 400_000, annual_cap=1_000_000, loan=True),
+    ClauseShape("M11-4", 5, ("investor",), 3_000_000, base_ratio=Decimal("0.01"), annual_cap=50_000_000, project=True),
+    ClauseShape("M12-1", 4, EI, 500_000, base_ratio=Decimal("0.5"), annual_cap=1_000_000),
+]
+LPR = [  # (effective on, 1-year %, 5-year %), as in seeds/policy/policy_lpr_rates.csv
+    (date(2023, 6, 20), Decimal("3.55"), Decimal("4.20")),
+    (date(2023, 8, 21), Decimal("3.45"), Decimal("4.20")),
+    (date(2024, 2, 20), Decimal("3.45"), Decimal("3.95")),
+    (date(2024, 7, 22), Decimal("3.35"), Decimal("3.85")),
+    (date(2024, 10, 21), Decimal("3.10"), Decimal("3.60")),
+    (date(2025, 5, 20), Decimal("3.00"), Decimal("3.50")),
+]
+
+CITY_PREFIXES = ["杭州", "浙江", "杭州上城", "杭州钱塘", "浙江之江"]
+NAME_WORDS = [
+    "智算", "云图", "深思", "灵犀", "星河", "数智", "天枢", "鲲鹏", "明理", "知行", "睿视", "语镜", "澜途", "极光",
+    "青藤", "锦程", "算力", "沧浪", "观澜", "拾光", "钱江", "望潮", "吴山", "凤凰", "南宋", "清波", "湖滨", "紫阳",
+    "九章", "问天", "若谷", "长河", "墨子", "通明", "远见", "卓识", "启元", "新纪", "维度", "矩阵",
+]
+INDUSTRIES = ["人工智能科技", "智能科技", "数据技术", "信息技术", "机器人科技", "大模型科技", "算力科技", "软件"]
+INSTITUTION_KINDS = ["人工智能研究院", "智能计算实验室", "数据科学研究中心", "创新研究院"]
+INVESTOR_KINDS = ["创业投资合伙企业（有限合伙）", "股权投资管理有限公司", "私募基金管理有限公司", "产业投资有限公司"]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢钟姜崔谭陆范汪廖石金贾夏韦傅方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严莫孔向常汤"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉建国志宏晨宇博文浩然思远一鸣子涵梓萱欣怡雨泽"
+FOREIGN_NAMES = ["约翰·史密斯", "玛丽亚·加西亚", "汉斯·穆勒", "田中健一", "金敏俊", "艾米丽·布朗", "皮埃尔·杜邦", "伊万·彼得罗夫"]
+
+
+def _yuan(value: Decimal | int) -> str:
+    return str(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _round_to(value: float, step: int) -> int:
+    return max(step, int(round(value / step)) * step)
+
+
+class SampleWriter:
+    """Generates the three files for one seed and scale."""
+
+    def __init__(self, seed: int, scale: float) -> None:
+        self.rng = random.Random(seed)
+        self.scale = scale
+        self.beneficiaries: list[dict[str, str]] = []
+        self.by_type: dict[str, list[dict[str, str]]] = {t: [] for t in BASE_BENEFICIARIES}
+        self.applications: list[dict[str, str]] = []
+        self.disbursements: list[dict[str, str]] = []
+        self._names: set[str] = set()
+        self._ids: set[str] = set()
+
+    # --- beneficiaries -------------------------------------------------------------------------
+    def _uscc(self, prefix: str) -> str:
+        while True:
+            body = prefix + SHANGCHENG + "".join(self.rng.choice(USCC_ALPHABET[:-5]) for _ in range(9))
+            code = body + uscc_check_char(body)
+            if code not in self._ids:
+                self._ids.add(code)
+                return code
+
+    def _resident_id(self) -> str:
+        while True:
+            born = date(1960, 1, 1) + timedelta(days=self.rng.randrange(0, 35 * 365))
+            body = f"{SHANGCHENG}{born:%Y%m%d}{self.rng.randrange(0, 1000):03d}"
+            number = body + resident_id_check_char(body)
+            if number not in self._ids:
+                self._ids.add(number)
+                return number
+
+    def _unique_name(self, make) -> str:
+        for attempt in range(1000):
+            name = make()
+            if attempt > 20:
+                name = f"{name[:-4]}{attempt}{name[-4:]}"
+            if name not in self._names:
+                self._names.add(name)
+                return name
+        raise RuntimeError("could not make a unique name")
+
+    def make_beneficiaries(self) -> None:
+        rng = self.rng
+        for kind, base_count in BASE_BENEFICIARIES.items():
+            for _ in range(max(2, round(base_count * self.scale))):
+                registered = date(2008, 1, 1) + timedelta(days=rng.randrange(0, 17 * 365))
+                if kind == "enterprise":
+                    name = self._unique_name(lambda: f"{rng.choice(CITY_PREFIXES)}{rng.choice(NAME_WORDS)}"
+                                             f"{rng.choice(NAME_WORDS)}{rng.choice(INDUSTRIES)}有限公司")
+                    record = {"beneficiary_id": self._uscc("91"), "id_type": "uscc"}
+                elif kind == "institution":
+                    name = self._unique_name(lambda: f"{rng.choice(CITY_PREFIXES)}{rng.choice(NAME_WORDS)}"
+                                             f"{rng.choice(INSTITUTION_KINDS)}")
+                    record = {"beneficiary_id": self._uscc(rng.choice(["12", "52"])), "id_type": "uscc"}
+                elif kind == "investor":
+                    name = self._unique_name(lambda: f"杭州{rng.choice(NAME_WORDS)}{rng.choice(NAME_WORDS)}"
+                                             f"{rng.choice(INVESTOR_KINDS)}")
+                    record = {"beneficiary_id": self._uscc("91"), "id_type": "uscc"}
+                elif rng.random() < 0.2:
+                    name = self._unique_name(lambda: rng.choice(FOREIGN_NAMES) + rng.choice("ABCDEFGH"))
+                    passport = f"{rng.choice('EGKP')}{rng.randrange(10**7, 10**8)}"
+                    record = {"beneficiary_id": passport, "id_type": "passport"}
+                else:
+                    name = self._unique_name(lambda: rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice([1, 2]))))
+                    record = {"beneficiary_id": self._resident_id(), "id_type": "resident_id"}
+                record |= {
+                    "beneficiary_name": name,
+                    "beneficiary_type": kind,
+                    "registered_on": registered.isoformat(),
+                    "district": "上城区" if rng.random() < 0.93 else rng.choice(["拱墅区", "西湖区", "滨江区"]),
+                }
+                self.beneficiaries.append(record)
+                self.by_type[kind].append(record)
+
+    # --- applications --------------------------------------------------------------------------
+    def _lpr(self, on: date, long_term: bool) -> Decimal:
+        rate = LPR[0]
+        for row in LPR:
+            if row[0] <= on:
+                rate = row
+        return rate[2] if long_term else rate[1]
+
+    def _amounts(self, shape: ClauseShape, record: dict[str, str], applied: date) -> Decimal:
+        """Fill basis fields on `record` and return the amount the bureau would approve."""
+        rng = self.rng
+        amount = Decimal(_round_to(shape.typical * rng.lognormvariate(0, 0.45), 1000))
+        if shape.ceiling and amount > shape.ceiling:
+            amount = Decimal(shape.ceiling)
+        if shape.tiers:
+            tier = rng.choice(list(shape.tiers))
+            record["tier"] = str(tier)
+            amount = Decimal(shape.tiers[tier])
+        if shape.loan:
+            principal = Decimal(_round_to(rng.uniform(5e6, 6e7), 100_000))
+            start = applied - timedelta(days=rng.randrange(30, 400))
+            long_term = rng.random() < 0.08
+            days = rng.randrange(1900, 2600) if long_term else rng.choice([180, 365, 366, 730])
+            rate = self._lpr(start, long_term or days > 1826)
+            interest = (principal * rate * days / Decimal(36500)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            paid = (interest * Decimal(rng.uniform(0.95, 1.3))).quantize(Decimal("0.01"))
+            record |= {
+                "loan_principal": _yuan(principal),
+                "loan_start_on": start.isoformat(),
+                "loan_end_on": (start + timedelta(days=days)).isoformat(),
+                "base_amount": _yuan(paid),
+            }
+            amount = min(interest, paid)
+        if shape.base_ratio is not None:
+            # the base usually leaves room; sometimes the ratio binds
+            base = (amount / shape.base_ratio * Decimal(rng.uniform(0.85, 1.6))).quantize(Decimal("0.01"))
+            record["base_amount"] = _yuan(base)
+        if shape.project:
+            record["project_id"] = f"PRJ-{applied.year}-{rng.randrange(1, max(2, int(120 * self.scale))):05d}"
+        return amount
+
+    def make_applications(self) -> None:
+        rng = self.rng
+        shapes = [s for s in CLAUSES if s.weight]
+        weights = [s.weight for s in shapes]
+        count = max(50, round(BASE_APPLICATIONS * self.scale))
+        for number in range(1, count + 1):
+            shape = rng.choices(shapes, weights)[0]
+            kind = rng.choice(shape.types)
+            beneficiary = rng.choice(self.by_type[kind])
+            year = rng.choice([2025, 2025, 2026, 2026, 2027])
+            applied = date(year, 1, 1) + timedelta(days=rng.randrange(0, 330))
+            status = rng.choices(["approved", "submitted", "rejected", "withdrawn"], [72, 10, 11, 7])[0]
+            record = dict.fromkeys(APPLICATIONS.columns, "")
+            record |= {
+                "application_id": f"SQ{year}{number:07d}",
+                "beneficiary_id": beneficiary["beneficiary_id"],
+                "clause_code": shape.code,
+                "award_year": str(year),
+                "applied_on": applied.isoformat(),
+                "status": status,
+            }
+            amount = self._amounts(shape, record, applied)
+            requested = amount if rng.random() < 0.7 else Decimal(_round_to(float(amount) * rng.uniform(1.0, 1.3), 1000))
+            record["requested_amount"] = _yuan(requested)
+            if status == "approved":
+                approved_on = applied + timedelta(days=rng.randrange(20, 120))
+                record |= {
+                    "approved_amount": _yuan(amount),
+                    "approved_on": approved_on.isoformat(),
+                    "approving_bureau": rng.choice(MEASURE_BUREAUS[shape.code[:3]]),
+                }
+            self.applications.append(record)
+
+    # --- disbursements -------------------------------------------------------------------------
+    def make_disbursements(self) -> None:
+        rng = self.rng
+        number = 0
+        for app in self.applications:
+            if app["status"] != "approved" or rng.random() < 0.12:  # some approvals are not paid yet
+                continue
+            approved = Decimal(app["approved_amount"])
+            if approved == 0:
+                continue
+            approved_on = date.fromisoformat(app["approved_on"])
+            parts = rng.choice([1, 1, 1, 2, 2, 3])
+            shares = [Decimal(1) / parts] * parts
+            bureau = rng.choice(MEASURE_BUREAUS[app["clause_code"][:3]])
+            paid_so_far = Decimal(0)
+            for index, share in enumerate(shares):
+                number += 1
+                amount = approved - paid_so_far if index == parts - 1 else (approved * share).quantize(Decimal("0.01"))
+                paid_so_far += amount
+                paid_on = approved_on + timedelta(days=rng.randrange(10, 90) + 120 * index)
+                self.disbursements.append({
+                    "disbursement_id": f"BF{number:08d}",
+                    "application_id": app["application_id"],
+                    "paid_on": paid_on.isoformat(),
+                    "amount": _yuan(amount),
+                    "kind": "payment",
+                    "paying_bureau": bureau,
+                    "voucher_no": f"PZ{paid_on:%Y%m}{number:07d}",
+                })
+            if rng.random() < 0.02:  # a later clawback of part of the award
+                number += 1
+                paid_on = approved_on + timedelta(days=rng.randrange(200, 400))
+                self.disbursements.append({
+                    "disbursement_id": f"BF{number:08d}",
+                    "application_id": app["application_id"],
+                    "paid_on": paid_on.isoformat(),
+                    "amount": _yuan((approved * Decimal(rng.uniform(0.1, 0.5))).quantize(Decimal("0.01"))),
+                    "kind": "clawback",
+                    "paying_bureau": bureau,
+                    "voucher_no": f"PZ{paid_on:%Y%m}{number:07d}",
+                })
+
+    # --- problems --------------------------------------------------------------------------------
+    def inject_problems(self) -> None:
+        """Break a small known share of the records, each one rule at a time."""
+        rng = self.rng
+        apps = self.applications
+        approved = [a for a in apps if a["status"] == "approved"]
+        not_approved = [a for a in apps if a["status"] in ("rejected", "withdrawn")]
+        few = max(2, round(len(apps) * 0.004))
+
+        def pick(pool, n):
+            return rng.sample(pool, min(n, len(pool)))
+
+        # over the cap: approve more than the clause allows
+        for app in pick(approved, few * 3):
+            app["approved_amount"] = _yuan(Decimal(app["approved_amount"]) * Decimal("1.6") + 500_000)
+        # once-only clauses applied for twice
+        for shape in (s for s in CLAUSES if s.once_only):
+            for app in pick([a for a in approved if a["clause_code"] == shape.code], max(1, few // 3)):
+                twin = dict(app, application_id=app["application_id"] + "B")
+                apps.append(twin)
+        # non-monetary clause with money
+        for beneficiary in pick(self.by_type["enterprise"], max(1, few // 2)):
+            apps.append(self._extra_app(beneficiary["beneficiary_id"], "M06-1", "玉皇山南基金小镇", "300000.00"))
+        # beneficiary type not allowed (a person under M01-1)
+        for beneficiary in pick(self.by_type["person"], max(1, few // 2)):
+            apps.append(self._extra_app(beneficiary["beneficiary_id"], "M05-2", "区科技局", "200000.00"))
+        # missing basis: ratio clause without base, tiered clause without tier
+        for app in pick([a for a in approved if a["base_amount"] and not a["loan_principal"]], few):
+            app["base_amount"] = ""
+        # approved outside the policy window
+        for app in pick(approved, few):
+            app["award_year"] = rng.choice(["2024", "2028"])
+        # bureau not responsible for the measure
+        for app in pick(approved, few):
+            others = [b for b in ALL_BUREAUS if b not in MEASURE_BUREAUS[app["clause_code"][:3]]]
+            app["approving_bureau"] = rng.choice(others)
+        # approved before applied
+        for app in pick(approved, few):
+            app["approved_on"] = (date.fromisoformat(app["applied_on"]) - timedelta(days=rng.randrange(1, 30))).isoformat()
+        # unknown beneficiary and unknown clause
+        for app in pick(apps, few):
+            app["beneficiary_id"] = self._uscc("91")  # valid code, never registered here
+        for app in pick(apps, max(1, few // 2)):
+            app["clause_code"] = rng.choice(["M13-1", "M02-9"])
+        # invalid identifiers
+        for beneficiary in pick(self.beneficiaries, max(2, round(len(self.beneficiaries) * 0.01))):
+            old = beneficiary["beneficiary_id"]
+            last = old[-1]
+            new = old[:-1] + ("0" if last != "0" else "1")
+            for app in apps:
+                if app["beneficiary_id"] == old:
+                    app["beneficiary_id"] = new
+            beneficiary["beneficiary_id"] = new
+
+        disb = self.disbursements
+        few_d = max(2, round(len(disb) * 0.004))
+        by_app = {a["application_id"]: a for a in apps}
+        # overpaid: an extra payment beyond the approval
+        for row in pick([d for d in disb if d["kind"] == "payment"], few_d):
+            extra = dict(row, disbursement_id=row["disbursement_id"] + "X", voucher_no=row["voucher_no"] + "X",
+                         amount=_yuan(Decimal(row["amount"]) * Decimal("0.3") + 1000))
+            disb.append(extra)
+        # paid without approval
+        for app in pick(not_approved, few_d):
+            disb.append(self._extra_payment(app, date.fromisoformat(app["applied_on"]) + timedelta(days=60)))
+        # paid before approved
+        for row in pick(disb, few_d):
+            app = by_app.get(row["application_id"])
+            if app and app["approved_on"]:
+                row["paid_on"] = (date.fromisoformat(app["approved_on"]) - timedelta(days=rng.randrange(1, 20))).isoformat()
+        # paying bureau not responsible
+        for row in pick(disb, few_d):
+            app = by_app.get(row["application_id"])
+            if app and app["clause_code"][:3] in MEASURE_BUREAUS:
+                row["paying_bureau"] = rng.choice([b for b in ALL_BUREAUS if b not in MEASURE_BUREAUS[app["clause_code"][:3]]])
+        # disbursement of an unknown application
+        for row in pick(disb, max(1, few_d // 2)):
+            row["application_id"] = "SQ2099" + row["application_id"][-7:]
+
+        # unreadable values, exact duplicates and conflicting versions
+        self._corrupt(apps, few, [
+            ("applied_on", ["2025-02-30", "2025/03/01", "三月一日"]),
+            ("approved_amount", ["十万元", "-50000.00", "1,000,000", "12.345"]),
+            ("status", ["approve", "已批准"]),
+            ("award_year", ["二〇二五", "25.0"]),
+        ])
+        self._corrupt(disb, few_d, [
+            ("paid_on", ["2026-13-01", "2026.01.05"]),
+            ("amount", ["-1200.00", "abc", "0"]),
+            ("kind", ["refund"]),
+        ])
+        self._corrupt(self.beneficiaries, 1, [
+            ("beneficiary_type", ["company"]),
+            ("registered_on", ["2020-02-30"]),
+        ])
+        for rows, id_key in ((apps, "application_id"), (disb, "disbursement_id"), (self.beneficiaries, "beneficiary_id")):
+            for row in pick(rows, max(1, len(rows) // 400)):
+                rows.append(dict(row))  # exact copy: collapses to one
+            for row in pick(rows, max(1, len(rows) // 800)):
+                changed = dict(row)
+                key = "district" if id_key == "beneficiary_id" else ("amount" if "amount" in row else "requested_amount")
+                changed[key] = "9999.00" if key != "district" else "西湖区"
+                rows.append(changed)  # conflicting version: both rejected
+        rng.shuffle(apps)
+        rng.shuffle(disb)
+
+    def _corrupt(self, rows: list[dict[str, str]], n: int, problems: list[tuple[str, list[str]]]) -> None:
+        for column, values in problems:
+            for row in self.rng.sample(rows, min(n, len(rows))):
+                row[column] = self.rng.choice(values)
+
+    def _extra_app(self, beneficiary_id: str, clause: str, bureau: str, amount: str) -> dict[str, str]:
+        number = len(self.applications) + 1
+        applied = date(2026, 3, 1) + timedelta(days=self.rng.randrange(0, 200))
+        record = dict.fromkeys(APPLICATIONS.columns, "")
+        record |= {
+            "application_id": f"SQ2026{9000000 + number:07d}",
+            "beneficiary_id": beneficiary_id, "clause_code": clause, "award_year": "2026",
+            "applied_on": applied.isoformat(), "status": "approved", "requested_amount": amount,
+            "approved_amount": amount, "approved_on": (applied + timedelta(days=30)).isoformat(),
+            "approving_bureau": bureau,
+        }
+        return record
+
+    def _extra_payment(self, app: dict[str, str], paid_on: date) -> dict[str, str]:
+        number = len(self.disbursements) + 1
+        return {
+            "disbursement_id": f"BF9{number:07d}", "application_id": app["application_id"],
+            "paid_on": paid_on.isoformat(), "amount": app["requested_amount"] or "100000.00", "kind": "payment",
+            "paying_bureau": rng_bureau(self.rng, app["clause_code"]), "voucher_no": f"PZ{paid_on:%Y%m}9{number:06d}",
+        }
+
+
+def rng_bureau(rng: random.Random, clause_code: str) -> str:
+    return rng.choice(MEASURE_BUREAUS.get(clause_code[:3], ALL_BUREAUS))
+
+
+def _write(path: Path, columns: list[str], rows: list[dict[str, str]], bom: bool = False) -> None:
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([row.get(c, "") for c in columns] for row in rows)
+
+
+def generate_sample(out: Path, seed: int = 20250101, scale: float = 1.0) -> dict[str, int]:
+    """Write beneficiaries.csv, applications.csv and disbursements.csv into `out`; return row counts."""
+    if out.exists() and not out.is_dir():
+        raise UserFacingError(f"{out} exists and is not a directory.")
+    out.mkdir(parents=True, exist_ok=True)
+    writer = SampleWriter(seed, scale)
+    writer.make_beneficiaries()
+    writer.make_applications()
+    writer.make_disbursements()
+    writer.inject_problems()
+    # Exercise the contract: a BOM (saved from Excel), columns in another order, an extra column.
+    _write(out / BENEFICIARIES.file_name, list(BENEFICIARIES.columns), writer.beneficiaries, bom=True)
+    _write(out / APPLICATIONS.file_name, [*APPLICATIONS.columns, "remark"], writer.applications)
+    _write(out / DISBURSEMENTS.file_name, list(reversed(DISBURSEMENTS.columns)), writer.disbursements)
+    with (out / DISBURSEMENTS.file_name).open("a", encoding="utf-8") as handle:
+        handle.write("BF-BROKEN,SQ2025,only three fields\n")  # a ragged row: goes to the rejects
+    return {
+        BENEFICIARIES.entity: len(writer.beneficiaries),
+        APPLICATIONS.entity: len(writer.applications),
+        DISBURSEMENTS.entity: len(writer.disbursements) + 1,
+    }

@@ -1,0 +1,36 @@
+"""The short summary printed after a build: awards, money approved and paid, findings by rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from .query import open_read_only
+
+
+def wan_yuan(amount) -> str:
+    """Yuan as 万元 with two decimals, the unit district officials read amounts in."""
+    return f"{(amount or 0) / 10000:,.2f} 万元"
+
+
+def print_summary(warehouse: Path) -> None:
+    with open_read_only(warehouse) as con:
+        awards, approved, within, over = con.execute(
+            "select count(*), sum(approved_amount), sum(within_cap_amount), sum(over_cap_amount) from marts.fct_awards"
+        ).fetchone()
+        paid = con.execute("select sum(signed_amount) from marts.fct_disbursements").fetchone()[0]
+        rejected = con.execute("select count(*) from audit.rejected_rows").fetchone()[0]
+        findings = con.execute(
+            "select rule_code, severity, count(*), sum(amount_at_issue) from audit.exceptions "
+            "group by all order by count(*) desc"
+        ).fetchall()
+    typer.echo(f"  获批项目 awards:            {awards:,}")
+    typer.echo(f"  核定金额 approved:          {wan_yuan(approved)}")
+    typer.echo(f"  上限内金额 within caps:     {wan_yuan(within)}")
+    typer.echo(f"  超上限金额 over caps:       {wan_yuan(over)}")
+    typer.echo(f"  净拨付金额 paid (net):      {wan_yuan(paid)}")
+    typer.echo(f"  拒收原始行 rejected rows:   {rejected:,}")
+    typer.echo("  异常 findings by rule:")
+    for rule, severity, count, amount in findings:
+        typer.echo(f"    {rule:<27} {severity:<8} {count:>7,}  {wan_yuan(amount)}")
