@@ -12,9 +12,9 @@
 
 {#- Room left under the cap before this application (null when there is no cap). -#}
 {% macro running_cap_room(amount, cap, partition_by, order_by) -%}
-    case when {{ cap }} is not null then
+    case when {{ cap }} is not null then cast(
         greatest({{ cap }} - {{ subsidy_warehouse.running_cap_cumulative_before(amount, partition_by, order_by) }}, 0)
-    end
+    as decimal(18, 2)) end
 {%- endmacro %}
 
 {#- What of `amount` passes the cap at this application. -#}

@@ -25,7 +25,6 @@ select
     signed_amount,
     -- dates
     paid_on,
-    cast({{ dbt.date_trunc('year', 'paid_on') }} as date) as paid_year_start,
     cast({{ dbt.date_trunc('month', 'paid_on') }} as date) as paid_month,
     cast(extract(year from paid_on) as integer) as paid_year
 from disbursements

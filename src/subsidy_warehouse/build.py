@@ -54,10 +54,14 @@ def run_dbt(args: list[str], warehouse: Path, work_dir: Path) -> subprocess.Comp
         "DO_NOT_TRACK": "1",
     }
     command = [
-        dbt_executable(), *args,
-        "--project-dir", str(project),
-        "--target-path", str(work_dir / "target"),
-        "--log-path", str(work_dir / "logs"),
+        dbt_executable(),
+        *args,
+        "--project-dir",
+        str(project),
+        "--target-path",
+        str(work_dir / "target"),
+        "--log-path",
+        str(work_dir / "logs"),
     ]
     return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
 
@@ -89,12 +93,16 @@ def build_warehouse(raw_dir: Path, warehouse: Path) -> BuildResult:
     work_dir.mkdir()
     new_file = work_dir / warehouse.name
     try:
-        with duckdb.connect(str(new_file), config={"storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION}) as con:
+        with duckdb.connect(
+            str(new_file), config={"storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION}
+        ) as con:
             write_raw_schema(con, parsed)
         completed = run_dbt(["build"], new_file, work_dir)
         if completed.returncode != 0:
             log_copy = warehouse.parent / f"{warehouse.name}.failed-build.log"
-            shutil.copyfile(work_dir / "logs" / "dbt.log", log_copy) if (work_dir / "logs" / "dbt.log").exists() else None
+            shutil.copyfile(work_dir / "logs" / "dbt.log", log_copy) if (
+                work_dir / "logs" / "dbt.log"
+            ).exists() else None
             nodes = failed_nodes(work_dir / "target")
             detail = "; ".join(nodes[:3]) if nodes else completed.stdout.strip().splitlines()[-1:]
             raise BuildFailed(

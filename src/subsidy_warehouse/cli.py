@@ -19,7 +19,9 @@ app = typer.Typer(
 
 WarehouseOption = Annotated[
     Path | None,
-    typer.Option("--warehouse", "-w", help="DuckDB warehouse file [default: $SUBSIDY_WAREHOUSE or target/warehouse.duckdb]."),
+    typer.Option(
+        "--warehouse", "-w", help="DuckDB warehouse file [default: $SUBSIDY_WAREHOUSE or target/warehouse.duckdb]."
+    ),
 ]
 
 
@@ -36,7 +38,10 @@ def resolve_warehouse(warehouse: Path | None) -> Path:
 
 @app.command()
 def generate(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write beneficiaries.csv, applications.csv, disbursements.csv.")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Folder to write beneficiaries.csv, applications.csv, disbursements.csv."),
+    ],
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 20250101,
     scale: Annotated[float, typer.Option(min=0.001, help="Size multiplier: 1 ≈ 5,000 applications, 200 ≈ 1M.")] = 1.0,
 ) -> None:
@@ -73,7 +78,7 @@ def build(
 
 @app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="One SQL statement, e.g. \"select * from marts.fct_awards limit 10\".")],
+    sql: Annotated[str, typer.Argument(help='One SQL statement, e.g. "select * from marts.fct_awards limit 10".')],
     warehouse: WarehouseOption = None,
     output_format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
 ) -> None:

@@ -24,9 +24,22 @@ BENEFICIARIES = RawFile(
 APPLICATIONS = RawFile(
     "applications",
     (
-        "application_id", "beneficiary_id", "clause_code", "award_year", "applied_on", "status",
-        "requested_amount", "approved_amount", "approved_on", "approving_bureau", "base_amount", "tier",
-        "project_id", "loan_principal", "loan_start_on", "loan_end_on",
+        "application_id",
+        "beneficiary_id",
+        "clause_code",
+        "award_year",
+        "applied_on",
+        "status",
+        "requested_amount",
+        "approved_amount",
+        "approved_on",
+        "approving_bureau",
+        "base_amount",
+        "tier",
+        "project_id",
+        "loan_principal",
+        "loan_start_on",
+        "loan_end_on",
     ),
 )
 DISBURSEMENTS = RawFile(

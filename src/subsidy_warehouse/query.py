@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import duckdb
@@ -11,7 +11,7 @@ import polars as pl
 from .errors import UserFacingError
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -37,7 +37,7 @@ def open_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
 def run_query(warehouse: Path, sql: str) -> pl.DataFrame:
     """Run one read-only statement and return its rows as a polars frame."""
     if not sql.strip():
-        raise UserFacingError("The query is empty; pass a SQL statement such as \"select * from marts.fct_awards\".")
+        raise UserFacingError('The query is empty; pass a SQL statement such as "select * from marts.fct_awards".')
     with open_read_only(warehouse) as con:
         try:
             relation = con.sql(sql)

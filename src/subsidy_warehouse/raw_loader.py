@@ -98,9 +98,7 @@ def parse_raw_file(path: Path, raw_file: RawFile) -> ParsedFile:
             continue  # a blank line holds no record
         row_number += 1
         if len(row) != width:
-            unreadable.append(
-                (row_number, f"字段数为 {len(row)}，与表头的 {width} 列不一致", ",".join(row))
-            )
+            unreadable.append((row_number, f"字段数为 {len(row)}，与表头的 {width} 列不一致", ",".join(row)))
             continue
         good_rows.append(row)
         row_numbers.append(row_number)

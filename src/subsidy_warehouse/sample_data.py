@@ -24,10 +24,17 @@ BASE_APPLICATIONS = 5000
 SHANGCHENG = "330102"
 
 MEASURE_BUREAUS = {
-    "M01": ["区发改经信局"], "M02": ["区科技局", "区数据局"], "M03": ["区发改经信局", "区网信办"],
-    "M04": ["区发改经信局", "区科技局"], "M05": ["区发改经信局", "区科技局", "钱塘智慧城管委会"],
-    "M06": ["玉皇山南基金小镇"], "M07": ["区发改经信局"], "M08": ["区科技局", "区发改经信局"],
-    "M09": ["区数据局"], "M10": ["区委人才办", "区科技局"], "M11": ["上城资本", "区科技局", "玉皇山南基金小镇"],
+    "M01": ["区发改经信局"],
+    "M02": ["区科技局", "区数据局"],
+    "M03": ["区发改经信局", "区网信办"],
+    "M04": ["区发改经信局", "区科技局"],
+    "M05": ["区发改经信局", "区科技局", "钱塘智慧城管委会"],
+    "M06": ["玉皇山南基金小镇"],
+    "M07": ["区发改经信局"],
+    "M08": ["区科技局", "区发改经信局"],
+    "M09": ["区数据局"],
+    "M10": ["区委人才办", "区科技局"],
+    "M11": ["上城资本", "区科技局", "玉皇山南基金小镇"],
     "M12": ["区科技局"],
 }
 ALL_BUREAUS = sorted({b for bureaus in MEASURE_BUREAUS.values() for b in bureaus})
@@ -69,7 +76,7 @@ CLAUSES = [
     ClauseShape("M04-6", 2, EI, 400_000, ceiling=500_000, once_only=True),
     ClauseShape("M05-1", 4, EI, 1_500_000, ceiling=5_000_000, once_only=True),
     ClauseShape("M05-2", 8, EI, 800_000, ceiling=2_000_000),
-    ClauseShape("M06-1", 1, EI, 0, monetary=False),
+    ClauseShape("M06-1", 0, EI, 0, monetary=False),
     ClauseShape("M07-1", 1, EI, 1_200_000, annual_cap=2_000_000),
     ClauseShape("M07-2", 1, EI, 6_000_000, base_ratio=Decimal("1")),
     ClauseShape("M07-3", 1, EI, 1_200_000, annual_cap=2_000_000),
@@ -83,7 +90,7 @@ CLAUSES = [
     ClauseShape("M10-1", 1, ("person",), 10_000_000, ceiling=30_000_000),
     ClauseShape("M10-2", 3, ("person",), 2_000_000, ceiling=6_000_000),
     ClauseShape("M10-3", 5, ("enterprise",), 400_000, ceiling=800_000),
-    ClauseShape("M10-4", 3, ("person",), 400_000, annual_cap=600_000),
+    ClauseShape("M10-4", 3, ("person",), 300_000, annual_cap=600_000),
     ClauseShape("M11-1", 0, EI, 0, monetary=False),
     ClauseShape("M11-2", 6, EI, 900_000, annual_cap=3_000_000, loan=True),
     ClauseShape("M11-3", 6, EI, 400_000, annual_cap=1_000_000, loan=True),
@@ -101,16 +108,65 @@ LPR = [  # (effective on, 1-year %, 5-year %), as in seeds/policy/policy_lpr_rat
 
 CITY_PREFIXES = ["杭州", "浙江", "杭州上城", "杭州钱塘", "浙江之江"]
 NAME_WORDS = [
-    "智算", "云图", "深思", "灵犀", "星河", "数智", "天枢", "鲲鹏", "明理", "知行", "睿视", "语镜", "澜途", "极光",
-    "青藤", "锦程", "算力", "沧浪", "观澜", "拾光", "钱江", "望潮", "吴山", "凤凰", "南宋", "清波", "湖滨", "紫阳",
-    "九章", "问天", "若谷", "长河", "墨子", "通明", "远见", "卓识", "启元", "新纪", "维度", "矩阵",
+    "智算",
+    "云图",
+    "深思",
+    "灵犀",
+    "星河",
+    "数智",
+    "天枢",
+    "鲲鹏",
+    "明理",
+    "知行",
+    "睿视",
+    "语镜",
+    "澜途",
+    "极光",
+    "青藤",
+    "锦程",
+    "算力",
+    "沧浪",
+    "观澜",
+    "拾光",
+    "钱江",
+    "望潮",
+    "吴山",
+    "凤凰",
+    "南宋",
+    "清波",
+    "湖滨",
+    "紫阳",
+    "九章",
+    "问天",
+    "若谷",
+    "长河",
+    "墨子",
+    "通明",
+    "远见",
+    "卓识",
+    "启元",
+    "新纪",
+    "维度",
+    "矩阵",
 ]
 INDUSTRIES = ["人工智能科技", "智能科技", "数据技术", "信息技术", "机器人科技", "大模型科技", "算力科技", "软件"]
 INSTITUTION_KINDS = ["人工智能研究院", "智能计算实验室", "数据科学研究中心", "创新研究院"]
 INVESTOR_KINDS = ["创业投资合伙企业（有限合伙）", "股权投资管理有限公司", "私募基金管理有限公司", "产业投资有限公司"]
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢钟姜崔谭陆范汪廖石金贾夏韦傅方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严莫孔向常汤"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈"
+    "姚卢钟姜崔谭陆范汪廖石金贾夏韦傅方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严莫孔向常汤"
+)
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉建国志宏晨宇博文浩然思远一鸣子涵梓萱欣怡雨泽"
-FOREIGN_NAMES = ["约翰·史密斯", "玛丽亚·加西亚", "汉斯·穆勒", "田中健一", "金敏俊", "艾米丽·布朗", "皮埃尔·杜邦", "伊万·彼得罗夫"]
+FOREIGN_NAMES = [
+    "约翰·史密斯",
+    "玛丽亚·加西亚",
+    "汉斯·穆勒",
+    "田中健一",
+    "金敏俊",
+    "艾米丽·布朗",
+    "皮埃尔·杜邦",
+    "伊万·彼得罗夫",
+]
 
 
 def _yuan(value: Decimal | int) -> str:
@@ -133,6 +189,8 @@ class SampleWriter:
         self.disbursements: list[dict[str, str]] = []
         self._names: set[str] = set()
         self._ids: set[str] = set()
+        self._used: dict[tuple[str, str, int], Decimal] = {}
+        self._once: set[tuple[str, str]] = set()
 
     # --- beneficiaries -------------------------------------------------------------------------
     def _uscc(self, prefix: str) -> str:
@@ -168,23 +226,31 @@ class SampleWriter:
             for _ in range(max(2, round(base_count * self.scale))):
                 registered = date(2008, 1, 1) + timedelta(days=rng.randrange(0, 17 * 365))
                 if kind == "enterprise":
-                    name = self._unique_name(lambda: f"{rng.choice(CITY_PREFIXES)}{rng.choice(NAME_WORDS)}"
-                                             f"{rng.choice(NAME_WORDS)}{rng.choice(INDUSTRIES)}有限公司")
+                    name = self._unique_name(
+                        lambda: (
+                            f"{rng.choice(CITY_PREFIXES)}{rng.choice(NAME_WORDS)}"
+                            f"{rng.choice(NAME_WORDS)}{rng.choice(INDUSTRIES)}有限公司"
+                        )
+                    )
                     record = {"beneficiary_id": self._uscc("91"), "id_type": "uscc"}
                 elif kind == "institution":
-                    name = self._unique_name(lambda: f"{rng.choice(CITY_PREFIXES)}{rng.choice(NAME_WORDS)}"
-                                             f"{rng.choice(INSTITUTION_KINDS)}")
+                    name = self._unique_name(
+                        lambda: f"{rng.choice(CITY_PREFIXES)}{rng.choice(NAME_WORDS)}{rng.choice(INSTITUTION_KINDS)}"
+                    )
                     record = {"beneficiary_id": self._uscc(rng.choice(["12", "52"])), "id_type": "uscc"}
                 elif kind == "investor":
-                    name = self._unique_name(lambda: f"杭州{rng.choice(NAME_WORDS)}{rng.choice(NAME_WORDS)}"
-                                             f"{rng.choice(INVESTOR_KINDS)}")
+                    name = self._unique_name(
+                        lambda: f"杭州{rng.choice(NAME_WORDS)}{rng.choice(NAME_WORDS)}{rng.choice(INVESTOR_KINDS)}"
+                    )
                     record = {"beneficiary_id": self._uscc("91"), "id_type": "uscc"}
                 elif rng.random() < 0.2:
                     name = self._unique_name(lambda: rng.choice(FOREIGN_NAMES) + rng.choice("ABCDEFGH"))
                     passport = f"{rng.choice('EGKP')}{rng.randrange(10**7, 10**8)}"
                     record = {"beneficiary_id": passport, "id_type": "passport"}
                 else:
-                    name = self._unique_name(lambda: rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice([1, 2]))))
+                    name = self._unique_name(
+                        lambda: rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice([1, 2])))
+                    )
                     record = {"beneficiary_id": self._resident_id(), "id_type": "resident_id"}
                 record |= {
                     "beneficiary_name": name,
@@ -214,13 +280,14 @@ class SampleWriter:
             record["tier"] = str(tier)
             amount = Decimal(shape.tiers[tier])
         if shape.loan:
-            principal = Decimal(_round_to(rng.uniform(5e6, 6e7), 100_000))
+            # size the loan so that its LPR interest is about the amount drawn above
             start = applied - timedelta(days=rng.randrange(30, 400))
             long_term = rng.random() < 0.08
-            days = rng.randrange(1900, 2600) if long_term else rng.choice([180, 365, 366, 730])
-            rate = self._lpr(start, long_term or days > 1826)
+            days = rng.randrange(1830, 2200) if long_term else rng.choice([180, 270, 365, 365, 366])
+            rate = self._lpr(start, long_term)
+            principal = Decimal(_round_to(float(amount * 36500 / (rate * days)), 10_000))
             interest = (principal * rate * days / Decimal(36500)).quantize(Decimal("0.01"), ROUND_HALF_UP)
-            paid = (interest * Decimal(rng.uniform(0.95, 1.3))).quantize(Decimal("0.01"))
+            paid = (interest * Decimal(rng.uniform(0.98, 1.25))).quantize(Decimal("0.01"))
             record |= {
                 "loan_principal": _yuan(principal),
                 "loan_start_on": start.isoformat(),
@@ -229,8 +296,9 @@ class SampleWriter:
             }
             amount = min(interest, paid)
         if shape.base_ratio is not None:
-            # the base usually leaves room; sometimes the ratio binds
-            base = (amount / shape.base_ratio * Decimal(rng.uniform(0.85, 1.6))).quantize(Decimal("0.01"))
+            # the base usually leaves room; now and then the ratio binds
+            headroom = rng.uniform(1.0, 1.6) if rng.random() > 0.04 else rng.uniform(0.8, 0.99)
+            base = (amount / shape.base_ratio * Decimal(headroom)).quantize(Decimal("0.01"))
             record["base_amount"] = _yuan(base)
         if shape.project:
             record["project_id"] = f"PRJ-{applied.year}-{rng.randrange(1, max(2, int(120 * self.scale))):05d}"
@@ -243,9 +311,8 @@ class SampleWriter:
         count = max(50, round(BASE_APPLICATIONS * self.scale))
         for number in range(1, count + 1):
             shape = rng.choices(shapes, weights)[0]
-            kind = rng.choice(shape.types)
-            beneficiary = rng.choice(self.by_type[kind])
             year = rng.choice([2025, 2025, 2026, 2026, 2027])
+            beneficiary = self._eligible_beneficiary(shape, year)
             applied = date(year, 1, 1) + timedelta(days=rng.randrange(0, 330))
             status = rng.choices(["approved", "submitted", "rejected", "withdrawn"], [72, 10, 11, 7])[0]
             record = dict.fromkeys(APPLICATIONS.columns, "")
@@ -258,7 +325,11 @@ class SampleWriter:
                 "status": status,
             }
             amount = self._amounts(shape, record, applied)
-            requested = amount if rng.random() < 0.7 else Decimal(_round_to(float(amount) * rng.uniform(1.0, 1.3), 1000))
+            if status == "approved":
+                amount = self._fit_running_caps(shape, beneficiary["beneficiary_id"], year, amount)
+            requested = (
+                amount if rng.random() < 0.7 else Decimal(_round_to(float(amount) * rng.uniform(1.0, 1.3), 1000))
+            )
             record["requested_amount"] = _yuan(requested)
             if status == "approved":
                 approved_on = applied + timedelta(days=rng.randrange(20, 120))
@@ -268,6 +339,28 @@ class SampleWriter:
                     "approving_bureau": rng.choice(MEASURE_BUREAUS[shape.code[:3]]),
                 }
             self.applications.append(record)
+
+    def _eligible_beneficiary(self, shape: ClauseShape, year: int) -> dict[str, str]:
+        """A beneficiary of an allowed type that has not used up this clause (once-only, annual cap)."""
+        candidate = self.rng.choice(self.by_type[self.rng.choice(shape.types)])
+        for _ in range(8):
+            key = (candidate["beneficiary_id"], shape.code)
+            used = self._used.get((*key, year), Decimal(0))
+            if not (shape.once_only and key in self._once) and not (shape.annual_cap and used >= shape.annual_cap / 2):
+                break
+            candidate = self.rng.choice(self.by_type[self.rng.choice(shape.types)])
+        return candidate
+
+    def _fit_running_caps(self, shape: ClauseShape, beneficiary_id: str, year: int, amount: Decimal) -> Decimal:
+        """Bureaus mostly approve within the running caps: trim to the room left and record the use."""
+        key = (beneficiary_id, shape.code, year)
+        if shape.annual_cap:
+            room = Decimal(shape.annual_cap) - self._used.get(key, Decimal(0))
+            amount = max(Decimal(0), min(amount, room))
+        self._used[key] = self._used.get(key, Decimal(0)) + amount
+        if shape.once_only:
+            self._once.add((beneficiary_id, shape.code))
+        return amount
 
     # --- disbursements -------------------------------------------------------------------------
     def make_disbursements(self) -> None:
@@ -289,27 +382,31 @@ class SampleWriter:
                 amount = approved - paid_so_far if index == parts - 1 else (approved * share).quantize(Decimal("0.01"))
                 paid_so_far += amount
                 paid_on = approved_on + timedelta(days=rng.randrange(10, 90) + 120 * index)
-                self.disbursements.append({
-                    "disbursement_id": f"BF{number:08d}",
-                    "application_id": app["application_id"],
-                    "paid_on": paid_on.isoformat(),
-                    "amount": _yuan(amount),
-                    "kind": "payment",
-                    "paying_bureau": bureau,
-                    "voucher_no": f"PZ{paid_on:%Y%m}{number:07d}",
-                })
+                self.disbursements.append(
+                    {
+                        "disbursement_id": f"BF{number:08d}",
+                        "application_id": app["application_id"],
+                        "paid_on": paid_on.isoformat(),
+                        "amount": _yuan(amount),
+                        "kind": "payment",
+                        "paying_bureau": bureau,
+                        "voucher_no": f"PZ{paid_on:%Y%m}{number:07d}",
+                    }
+                )
             if rng.random() < 0.02:  # a later clawback of part of the award
                 number += 1
                 paid_on = approved_on + timedelta(days=rng.randrange(200, 400))
-                self.disbursements.append({
-                    "disbursement_id": f"BF{number:08d}",
-                    "application_id": app["application_id"],
-                    "paid_on": paid_on.isoformat(),
-                    "amount": _yuan((approved * Decimal(rng.uniform(0.1, 0.5))).quantize(Decimal("0.01"))),
-                    "kind": "clawback",
-                    "paying_bureau": bureau,
-                    "voucher_no": f"PZ{paid_on:%Y%m}{number:07d}",
-                })
+                self.disbursements.append(
+                    {
+                        "disbursement_id": f"BF{number:08d}",
+                        "application_id": app["application_id"],
+                        "paid_on": paid_on.isoformat(),
+                        "amount": _yuan((approved * Decimal(rng.uniform(0.1, 0.5))).quantize(Decimal("0.01"))),
+                        "kind": "clawback",
+                        "paying_bureau": bureau,
+                        "voucher_no": f"PZ{paid_on:%Y%m}{number:07d}",
+                    }
+                )
 
     # --- problems --------------------------------------------------------------------------------
     def inject_problems(self) -> None:
@@ -349,7 +446,9 @@ class SampleWriter:
             app["approving_bureau"] = rng.choice(others)
         # approved before applied
         for app in pick(approved, few):
-            app["approved_on"] = (date.fromisoformat(app["applied_on"]) - timedelta(days=rng.randrange(1, 30))).isoformat()
+            app["approved_on"] = (
+                date.fromisoformat(app["applied_on"]) - timedelta(days=rng.randrange(1, 30))
+            ).isoformat()
         # unknown beneficiary and unknown clause
         for app in pick(apps, few):
             app["beneficiary_id"] = self._uscc("91")  # valid code, never registered here
@@ -370,8 +469,12 @@ class SampleWriter:
         by_app = {a["application_id"]: a for a in apps}
         # overpaid: an extra payment beyond the approval
         for row in pick([d for d in disb if d["kind"] == "payment"], few_d):
-            extra = dict(row, disbursement_id=row["disbursement_id"] + "X", voucher_no=row["voucher_no"] + "X",
-                         amount=_yuan(Decimal(row["amount"]) * Decimal("0.3") + 1000))
+            extra = dict(
+                row,
+                disbursement_id=row["disbursement_id"] + "X",
+                voucher_no=row["voucher_no"] + "X",
+                amount=_yuan(Decimal(row["amount"]) * Decimal("0.3") + 1000),
+            )
             disb.append(extra)
         # paid without approval
         for app in pick(not_approved, few_d):
@@ -380,38 +483,60 @@ class SampleWriter:
         for row in pick(disb, few_d):
             app = by_app.get(row["application_id"])
             if app and app["approved_on"]:
-                row["paid_on"] = (date.fromisoformat(app["approved_on"]) - timedelta(days=rng.randrange(1, 20))).isoformat()
+                row["paid_on"] = (
+                    date.fromisoformat(app["approved_on"]) - timedelta(days=rng.randrange(1, 20))
+                ).isoformat()
         # paying bureau not responsible
         for row in pick(disb, few_d):
             app = by_app.get(row["application_id"])
             if app and app["clause_code"][:3] in MEASURE_BUREAUS:
-                row["paying_bureau"] = rng.choice([b for b in ALL_BUREAUS if b not in MEASURE_BUREAUS[app["clause_code"][:3]]])
+                row["paying_bureau"] = rng.choice(
+                    [b for b in ALL_BUREAUS if b not in MEASURE_BUREAUS[app["clause_code"][:3]]]
+                )
         # disbursement of an unknown application
         for row in pick(disb, max(1, few_d // 2)):
             row["application_id"] = "SQ2099" + row["application_id"][-7:]
 
         # unreadable values, exact duplicates and conflicting versions
-        self._corrupt(apps, few, [
-            ("applied_on", ["2025-02-30", "2025/03/01", "三月一日"]),
-            ("approved_amount", ["十万元", "-50000.00", "1,000,000", "12.345"]),
-            ("status", ["approve", "已批准"]),
-            ("award_year", ["二〇二五", "25.0"]),
-        ])
-        self._corrupt(disb, few_d, [
-            ("paid_on", ["2026-13-01", "2026.01.05"]),
-            ("amount", ["-1200.00", "abc", "0"]),
-            ("kind", ["refund"]),
-        ])
-        self._corrupt(self.beneficiaries, 1, [
-            ("beneficiary_type", ["company"]),
-            ("registered_on", ["2020-02-30"]),
-        ])
-        for rows, id_key in ((apps, "application_id"), (disb, "disbursement_id"), (self.beneficiaries, "beneficiary_id")):
+        self._corrupt(
+            apps,
+            few,
+            [
+                ("applied_on", ["2025-02-30", "2025/03/01", "三月一日"]),
+                ("approved_amount", ["十万元", "-50000.00", "1,000,000", "12.345"]),
+                ("status", ["approve", "已批准"]),
+                ("award_year", ["二〇二五", "25.0"]),
+            ],
+        )
+        self._corrupt(
+            disb,
+            few_d,
+            [
+                ("paid_on", ["2026-13-01", "2026.01.05"]),
+                ("amount", ["-1200.00", "abc", "0"]),
+                ("kind", ["refund"]),
+            ],
+        )
+        self._corrupt(
+            self.beneficiaries,
+            1,
+            [
+                ("beneficiary_type", ["company"]),
+                ("registered_on", ["2020-02-30"]),
+            ],
+        )
+        for rows, id_key in (
+            (apps, "application_id"),
+            (disb, "disbursement_id"),
+            (self.beneficiaries, "beneficiary_id"),
+        ):
             for row in pick(rows, max(1, len(rows) // 400)):
                 rows.append(dict(row))  # exact copy: collapses to one
             for row in pick(rows, max(1, len(rows) // 800)):
                 changed = dict(row)
-                key = "district" if id_key == "beneficiary_id" else ("amount" if "amount" in row else "requested_amount")
+                key = (
+                    "district" if id_key == "beneficiary_id" else ("amount" if "amount" in row else "requested_amount")
+                )
                 changed[key] = "9999.00" if key != "district" else "西湖区"
                 rows.append(changed)  # conflicting version: both rejected
         rng.shuffle(apps)
@@ -428,9 +553,14 @@ class SampleWriter:
         record = dict.fromkeys(APPLICATIONS.columns, "")
         record |= {
             "application_id": f"SQ2026{9000000 + number:07d}",
-            "beneficiary_id": beneficiary_id, "clause_code": clause, "award_year": "2026",
-            "applied_on": applied.isoformat(), "status": "approved", "requested_amount": amount,
-            "approved_amount": amount, "approved_on": (applied + timedelta(days=30)).isoformat(),
+            "beneficiary_id": beneficiary_id,
+            "clause_code": clause,
+            "award_year": "2026",
+            "applied_on": applied.isoformat(),
+            "status": "approved",
+            "requested_amount": amount,
+            "approved_amount": amount,
+            "approved_on": (applied + timedelta(days=30)).isoformat(),
             "approving_bureau": bureau,
         }
         return record
@@ -438,9 +568,13 @@ class SampleWriter:
     def _extra_payment(self, app: dict[str, str], paid_on: date) -> dict[str, str]:
         number = len(self.disbursements) + 1
         return {
-            "disbursement_id": f"BF9{number:07d}", "application_id": app["application_id"],
-            "paid_on": paid_on.isoformat(), "amount": app["requested_amount"] or "100000.00", "kind": "payment",
-            "paying_bureau": rng_bureau(self.rng, app["clause_code"]), "voucher_no": f"PZ{paid_on:%Y%m}9{number:06d}",
+            "disbursement_id": f"BF9{number:07d}",
+            "application_id": app["application_id"],
+            "paid_on": paid_on.isoformat(),
+            "amount": app["requested_amount"] or "100000.00",
+            "kind": "payment",
+            "paying_bureau": rng_bureau(self.rng, app["clause_code"]),
+            "voucher_no": f"PZ{paid_on:%Y%m}9{number:06d}",
         }
 
 

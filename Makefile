@@ -1,0 +1,47 @@
+# Two commands for a newcomer: `make demo` (set up, build the warehouse on sample data, audit,
+# dashboards) and `make test` (every test). Both install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv-bootstrap/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+DEMO_DIR := demo
+DEMO_WAREHOUSE := $(DEMO_DIR)/warehouse.duckdb
+SUBSIDY := .venv/bin/subsidy
+
+.PHONY: help setup demo test lint clean
+
+help:
+	@echo "make demo   set up, generate sample data, build the warehouse and print a summary"
+	@echo "make test   run every test (dbt unit and data tests run inside the end-to-end builds)"
+	@echo "make lint   ruff on the Python code"
+
+$(CURDIR)/.uv-bootstrap/bin/uv:
+	python3 -m venv .uv-bootstrap
+	.uv-bootstrap/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+setup: .venv/.synced
+
+demo: setup
+	$(SUBSIDY) generate --out $(DEMO_DIR)/raw
+	$(SUBSIDY) build --raw-dir $(DEMO_DIR)/raw --warehouse $(DEMO_WAREHOUSE)
+	@echo ""
+	@echo "Warehouse: $(DEMO_WAREHOUSE)   try: $(SUBSIDY) query \"select * from marts.fct_awards limit 5\" -w $(DEMO_WAREHOUSE)"
+
+test: setup
+	.venv/bin/ruff check src tests
+	.venv/bin/pytest
+
+lint: setup
+	.venv/bin/ruff check src tests
+
+clean:
+	rm -rf $(DEMO_DIR) target logs .pytest_cache

@@ -1,0 +1,188 @@
+"""Golden data: a small hand-made raw set whose every award and finding was computed by hand.
+
+tests/fixtures/golden_raw holds one case per cap kind and per rule. If any of these numbers changes,
+the policy arithmetic changed: that must be a decision, not an accident.
+"""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from helpers import run_cli
+
+GOLDEN_RAW = Path(__file__).parents[1] / "fixtures" / "golden_raw"
+
+# application: (approved, eligible, within cap, over cap, binding limit)
+EXPECTED_AWARDS = {
+    "G01": ("400000.00", "370370.37", "370370.37", "29629.63", "ratio_of_base"),  # 30% × 1,234,567.89
+    "G02": ("600000.00", "1000000.00", "600000.00", "0.00", None),
+    "G03": ("600000.00", "400000.00", "400000.00", "200000.00", "annual_cap"),  # M12-1 1,000,000 a year
+    "G04": ("8000.00", "6200.47", "6200.47", "1799.53", "lpr_interest"),  # 1,000,075 × 3.10% × 73/365 = 6200.465
+    "G05": ("9000000.00", "9000000.00", "9000000.00", "0.00", None),
+    "G06": ("3000000.00", "1000000.00", "1000000.00", "2000000.00", "project_cap"),  # PRJ-1 capped at 10,000,000
+    "G07": ("1000000.00", "5000000.00", "1000000.00", "0.00", None),
+    "G08": ("500000.00", "0.00", "0.00", "500000.00", "once_only_repeat"),
+    "G09": ("7000000.00", "6000000.00", "6000000.00", "1000000.00", "per_award"),
+    "G10": ("100000.00", "0.00", "0.00", "100000.00", "beneficiary_type_not_allowed"),
+    "G11": ("200000.00", "0.00", "0.00", "200000.00", "non_monetary"),
+    "G12": ("500000.00", "0.00", "0.00", "500000.00", "missing_basis"),
+    "G13": ("1000000.00", "2000000.00", "1000000.00", "0.00", None),
+    "G14": ("1000000.00", "2000000.00", "1000000.00", "0.00", None),
+    "G15": ("300000.00", "500000.00", "300000.00", "0.00", None),
+}
+
+EXPECTED_FINDINGS = (
+    {("over_cap", "application", r) for r in ("G01", "G03", "G04", "G06", "G08", "G09", "G10", "G11", "G12")}
+    | {
+        ("overpaid", "application", "G07"),
+        ("paid_without_approval", "disbursement", "D05"),
+        ("unknown_reference", "application", "G16"),
+        ("unknown_reference", "application", "G17"),
+        ("unknown_reference", "disbursement", "D06"),
+        ("invalid_id", "beneficiary", "P"),  # a person: the record id is a pseudonym, checked separately
+        ("duplicate_record", "beneficiary", "91330102MA28YB2C33"),
+        ("duplicate_record", "beneficiary", "91330102MA2KL33P6J"),
+        ("duplicate_record", "application", "G07"),
+        ("duplicate_record", "application", "G21"),
+        ("date_order", "application", "G15"),
+        ("date_order", "disbursement", "D07"),
+        ("outside_policy_period", "application", "G13"),
+        ("bureau_mismatch", "application", "G14"),
+        ("bureau_mismatch", "disbursement", "D09"),
+        ("non_monetary_award", "application", "G11"),
+        ("beneficiary_type_mismatch", "application", "G10"),
+        ("missing_basis", "application", "G12"),
+    }
+    | {
+        ("rejected_row", record_type, row)
+        for record_type, row in (
+            ("beneficiary", "beneficiaries.csv#7"),
+            ("beneficiary", "beneficiaries.csv#8"),
+            ("beneficiary", "beneficiaries.csv#9"),
+            ("application", "applications.csv#19"),
+            ("application", "applications.csv#21"),
+            ("application", "applications.csv#22"),
+            ("disbursement", "disbursements.csv#8"),
+            ("unreadable", "disbursements.csv#10"),
+        )
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def golden(tmp_path_factory: pytest.TempPathFactory):
+    warehouse = tmp_path_factory.mktemp("golden") / "warehouse.duckdb"
+    run_cli("build", "--raw-dir", str(GOLDEN_RAW), "--warehouse", str(warehouse), check=True)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    yield con
+    con.close()
+
+
+def test_every_award_matches_the_hand_computation(golden):
+    rows = golden.execute(
+        "select application_id, approved_amount, eligible_amount, within_cap_amount, over_cap_amount, binding_limit "
+        "from marts.fct_awards order by application_id"
+    ).fetchall()
+    actual = {r[0]: tuple(str(v) if isinstance(v, Decimal) else v for v in r[1:]) for r in rows}
+    assert actual == EXPECTED_AWARDS
+
+
+def test_every_finding_and_nothing_else(golden):
+    rows = golden.execute("select rule_code, record_type, record_id from audit.exceptions").fetchall()
+    actual = {
+        (rule, kind, "P" if rule == "invalid_id" and record.startswith("P") else record) for rule, kind, record in rows
+    }
+    assert actual == EXPECTED_FINDINGS
+    assert len(rows) == len(EXPECTED_FINDINGS)
+
+
+def test_amounts_at_issue(golden):
+    amounts = dict(
+        golden.execute(
+            "select record_id, amount_at_issue from audit.exceptions "
+            "where rule_code in ('overpaid', 'paid_without_approval')"
+        ).fetchall()
+    )
+    assert amounts == {"G07": Decimal("50000.00"), "D05": Decimal("200000.00")}  # 1,100,000 − 50,000 clawed back
+
+
+def test_reconciliation_and_duplicates(golden):
+    rows = golden.execute(
+        "select source_file, raw_rows, staged_rows, rejected_rows, collapsed_duplicate_rows, unaccounted_rows "
+        "from audit.raw_reconciliation order by source_file"
+    ).fetchall()
+    assert rows == [
+        ("applications.csv", 22, 18, 3, 1, 0),
+        ("beneficiaries.csv", 9, 5, 3, 1, 0),
+        ("disbursements.csv", 10, 8, 2, 0, 0),
+    ]
+
+
+def test_rejection_reasons_name_the_problem(golden):
+    reasons = dict(golden.execute("select rejected_row_id, rejection_reason from audit.rejected_rows").fetchall())
+    assert "申报日期（applied_on）不是有效日期" in reasons["applications.csv#19"]
+    assert "为负数" in reasons["disbursements.csv#8"]
+    assert "内容不一致" in reasons["applications.csv#21"]
+    assert "主体类型（beneficiary_type）取值无效：company" in reasons["beneficiaries.csv#9"]
+    assert "字段数为 2" in reasons["disbursements.csv#10"]
+
+
+def test_person_identifiers_never_leave_the_raw_layer(golden):
+    resident_id = "33010219850612001X"
+    for schema, table, column in golden.execute(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where table_schema <> 'raw' and data_type = 'VARCHAR'"
+    ).fetchall():
+        hits = golden.execute(
+            f'select count(*) from "{schema}"."{table}" where "{column}" like ?', [f"%{resident_id[6:14]}%"]
+        ).fetchone()[0]
+        assert hits == 0, f"{schema}.{table}.{column} holds a resident ID"
+    display = golden.execute(
+        "select beneficiary_id, beneficiary_id_display from marts.dim_beneficiaries where beneficiary_type = 'person'"
+    ).fetchall()
+    assert all(b.startswith("P") and "*" in d for b, d in display)
+
+
+def test_money_is_decimal_18_2(golden):
+    types = golden.execute(
+        "select table_name, column_name, data_type from information_schema.columns "
+        "where table_schema in ('marts', 'audit') and (column_name like '%amount%' or column_name like '%_cap')"
+    ).fetchall()
+    assert types, "no money columns found"
+    assert [t for t in types if t[2] != "DECIMAL(18,2)"] == []
+
+
+def test_failed_build_leaves_the_previous_warehouse_untouched(tmp_path: Path):
+    raw = tmp_path / "raw"
+    shutil.copytree(GOLDEN_RAW, raw)
+    warehouse = tmp_path / "warehouse.duckdb"
+    run_cli("build", "--raw-dir", str(raw), "--warehouse", str(warehouse), check=True)
+    before = warehouse.read_bytes()
+    reader = duckdb.connect(str(warehouse), read_only=True)  # a reader holding the old file open
+    (raw / "applications.csv").write_text("application_id,beneficiary_id\nX,Y\n", encoding="utf-8")
+    failed = run_cli("build", "--raw-dir", str(raw), "--warehouse", str(warehouse))
+    assert failed.returncode == 2
+    assert "missing required column(s): clause_code" in failed.stderr
+    assert warehouse.read_bytes() == before
+    assert reader.execute("select count(*) from marts.fct_awards").fetchone()[0] == 15
+    reader.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["raw", "warehouse.duckdb"]  # no half-built leftovers
+
+
+def test_rebuild_swaps_in_while_a_reader_keeps_the_old_snapshot(tmp_path: Path):
+    raw = tmp_path / "raw"
+    shutil.copytree(GOLDEN_RAW, raw)
+    warehouse = tmp_path / "warehouse.duckdb"
+    run_cli("build", "--raw-dir", str(raw), "--warehouse", str(warehouse), check=True)
+    reader = duckdb.connect(str(warehouse), read_only=True)
+    with (raw / "applications.csv").open("a", encoding="utf-8") as handle:
+        handle.write("G99,91330102MA27XK1A0H,M04-5,2025,2025-01-02,approved,1.00,1.00,2025-02-01,区科技局,,,,,,\n")
+    run_cli("build", "--raw-dir", str(raw), "--warehouse", str(warehouse), check=True)
+    assert reader.execute("select count(*) from marts.fct_awards").fetchone()[0] == 15
+    reader.close()
+    with duckdb.connect(str(warehouse), read_only=True) as fresh:
+        assert fresh.execute("select count(*) from marts.fct_awards").fetchone()[0] == 16
