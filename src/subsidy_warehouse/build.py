@@ -110,7 +110,10 @@ def build_warehouse(raw_dir: Path, warehouse: Path) -> BuildResult:
             )
         with duckdb.connect(str(new_file)) as con:
             con.execute("checkpoint")
+        # a write-ahead log left by a crashed writer of the old file must not be replayed onto the new one
+        Path(f"{warehouse}.wal").unlink(missing_ok=True)
         os.replace(new_file, warehouse)
+        Path(f"{warehouse}.failed-build.log").unlink(missing_ok=True)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     return BuildResult(
