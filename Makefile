@@ -31,8 +31,14 @@ $(CURDIR)/.uv-bootstrap/bin/uv:
 setup: .venv/.synced
 
 demo: setup
+	rm -rf $(DEMO_DIR)/raw $(DEMO_DIR)/bureau_files $(DEMO_DIR)/loaded
 	$(SUBSIDY) generate --out $(DEMO_DIR)/raw
 	$(SUBSIDY) build --raw-dir $(DEMO_DIR)/raw --warehouse $(DEMO_WAREHOUSE)
+	@echo ""
+	@echo "== The same records as bureaus send them (.xlsx, GBK .csv), loaded and built =="
+	$(SUBSIDY) generate --out $(DEMO_DIR)/bureau_files --messy
+	$(SUBSIDY) load $(DEMO_DIR)/bureau_files/* --raw-dir $(DEMO_DIR)/loaded
+	$(SUBSIDY) build --raw-dir $(DEMO_DIR)/loaded --warehouse $(DEMO_DIR)/warehouse_from_bureau_files.duckdb
 	@echo ""
 	@echo "Warehouse: $(DEMO_WAREHOUSE)   try: $(SUBSIDY) query \"select * from marts.fct_awards limit 5\" -w $(DEMO_WAREHOUSE)"
 

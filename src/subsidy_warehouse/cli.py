@@ -44,16 +44,41 @@ def generate(
     ],
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 20250101,
     scale: Annotated[float, typer.Option(min=0.001, help="Size multiplier: 1 ≈ 5,000 applications, 200 ≈ 1M.")] = 1.0,
+    messy: Annotated[
+        bool,
+        typer.Option("--messy", help="Write the same records as bureau files (.xlsx, GBK .csv) for `subsidy load`."),
+    ] = False,
 ) -> None:
     """Write realistic sample raw files, with a small known share of every kind of problem."""
-    from .sample_data import generate_sample
+    from .sample_data import generate_sample, sample_records
 
     try:
-        counts = generate_sample(out, seed=seed, scale=scale)
+        if messy:
+            from .messy_files import MessyWriter
+
+            counts = MessyWriter(sample_records(seed, scale), seed).write(out)
+        else:
+            counts = {f"{name}.csv": rows for name, rows in generate_sample(out, seed=seed, scale=scale).items()}
     except UserFacingError as exc:
         fail(str(exc))
     for name, rows in counts.items():
-        typer.echo(f"{out / (name + '.csv')}: {rows:,} rows")
+        typer.echo(f"{out / name}: {rows:,} rows")
+
+
+@app.command()
+def load(
+    files: Annotated[list[Path], typer.Argument(help="Bureau files: .xlsx workbooks or .csv (UTF-8 or GBK).")],
+    raw_dir: Annotated[Path, typer.Option("--raw-dir", "-r", help="Folder of raw contract files to append to.")],
+) -> None:
+    """Load the files bureaus send into the raw contract (idempotent; re-issues supersede)."""
+    from .loader import load_files
+
+    try:
+        outcomes = load_files(files, raw_dir)
+    except UserFacingError as exc:
+        fail(f"{exc} Nothing was loaded.")
+    for outcome in outcomes:
+        typer.echo(f"{outcome.file}: {outcome.message}")
 
 
 @app.command()

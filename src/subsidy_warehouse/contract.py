@@ -47,6 +47,9 @@ DISBURSEMENTS = RawFile(
     ("disbursement_id", "application_id", "paid_on", "amount", "kind", "paying_bureau", "voucher_no"),
 )
 
+# Optional columns written by `subsidy load`: which load, bureau file, sheet and row a record came from.
+PROVENANCE_COLUMNS = ("load_id", "origin_file", "origin_sheet", "origin_row")
+
 RAW_FILES: tuple[RawFile, ...] = (BENEFICIARIES, APPLICATIONS, DISBURSEMENTS)
 
 BENEFICIARY_TYPES = ("enterprise", "institution", "investor", "person")

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from .contract import RAW_FILES, RawFile
+from .contract import PROVENANCE_COLUMNS, RAW_FILES, RawFile
 from .errors import UserFacingError
 
 
@@ -106,6 +106,9 @@ def parse_raw_file(path: Path, raw_file: RawFile) -> ParsedFile:
     columns: dict[str, list[str | None]] = {}
     for name, position in zip(raw_file.columns, positions, strict=True):
         columns[name] = [row[position] if row[position] != "" else None for row in good_rows]
+    for name in PROVENANCE_COLUMNS:  # kept when present, so every row traces back to a bureau file
+        position = header.index(name) if name in header else None
+        columns[name] = [row[position] or None if position is not None else None for row in good_rows]
     return ParsedFile(
         raw_file=raw_file,
         path=path,

@@ -455,13 +455,14 @@ class SampleWriter:
         for app in pick(apps, max(1, few // 2)):
             app["clause_code"] = rng.choice(["M13-1", "M02-9"])
         # invalid identifiers
+        apps_by_beneficiary: dict[str, list[dict[str, str]]] = {}
+        for app in apps:
+            apps_by_beneficiary.setdefault(app["beneficiary_id"], []).append(app)
         for beneficiary in pick(self.beneficiaries, max(2, round(len(self.beneficiaries) * 0.01))):
             old = beneficiary["beneficiary_id"]
-            last = old[-1]
-            new = old[:-1] + ("0" if last != "0" else "1")
-            for app in apps:
-                if app["beneficiary_id"] == old:
-                    app["beneficiary_id"] = new
+            new = old[:-1] + ("0" if old[-1] != "0" else "1")
+            for app in apps_by_beneficiary.get(old, []):
+                app["beneficiary_id"] = new
             beneficiary["beneficiary_id"] = new
 
         disb = self.disbursements
@@ -502,9 +503,9 @@ class SampleWriter:
             apps,
             few,
             [
-                ("applied_on", ["2025-02-30", "2025/03/01", "三月一日"]),
-                ("approved_amount", ["十万元", "-50000.00", "1,000,000", "12.345"]),
-                ("status", ["approve", "已批准"]),
+                ("applied_on", ["2025-02-30", "2025-00-10", "三月一日"]),
+                ("approved_amount", ["十万元", "-50000.00", "待定", "12.345"]),
+                ("status", ["approve", "ok"]),
                 ("award_year", ["二〇二五", "25.0"]),
             ],
         )
@@ -512,7 +513,7 @@ class SampleWriter:
             disb,
             few_d,
             [
-                ("paid_on", ["2026-13-01", "2026.01.05"]),
+                ("paid_on", ["2026-13-01", "2026-01-32"]),
                 ("amount", ["-1200.00", "abc", "0"]),
                 ("kind", ["refund"]),
             ],
@@ -589,16 +590,22 @@ def _write(path: Path, columns: list[str], rows: list[dict[str, str]], bom: bool
         writer.writerows([row.get(c, "") for c in columns] for row in rows)
 
 
-def generate_sample(out: Path, seed: int = 20250101, scale: float = 1.0) -> dict[str, int]:
-    """Write beneficiaries.csv, applications.csv and disbursements.csv into `out`; return row counts."""
-    if out.exists() and not out.is_dir():
-        raise UserFacingError(f"{out} exists and is not a directory.")
-    out.mkdir(parents=True, exist_ok=True)
+def sample_records(seed: int, scale: float) -> SampleWriter:
+    """The sample's records, in memory: the same for the same seed and scale."""
     writer = SampleWriter(seed, scale)
     writer.make_beneficiaries()
     writer.make_applications()
     writer.make_disbursements()
     writer.inject_problems()
+    return writer
+
+
+def generate_sample(out: Path, seed: int = 20250101, scale: float = 1.0) -> dict[str, int]:
+    """Write beneficiaries.csv, applications.csv and disbursements.csv into `out`; return row counts."""
+    if out.exists() and not out.is_dir():
+        raise UserFacingError(f"{out} exists and is not a directory.")
+    out.mkdir(parents=True, exist_ok=True)
+    writer = sample_records(seed, scale)
     # Exercise the contract: a BOM (saved from Excel), columns in another order, an extra column.
     _write(out / BENEFICIARIES.file_name, list(BENEFICIARIES.columns), writer.beneficiaries, bom=True)
     _write(out / APPLICATIONS.file_name, [*APPLICATIONS.columns, "remark"], writer.applications)
