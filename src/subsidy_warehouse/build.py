@@ -99,12 +99,11 @@ def build_warehouse(raw_dir: Path, warehouse: Path) -> BuildResult:
             write_raw_schema(con, parsed)
         completed = run_dbt(["build"], new_file, work_dir)
         if completed.returncode != 0:
-            log_copy = warehouse.parent / f"{warehouse.name}.failed-build.log"
-            shutil.copyfile(work_dir / "logs" / "dbt.log", log_copy) if (
-                work_dir / "logs" / "dbt.log"
-            ).exists() else None
+            log_copy = Path(f"{warehouse}.failed-build.log")
+            if (work_dir / "logs" / "dbt.log").exists():
+                shutil.copyfile(work_dir / "logs" / "dbt.log", log_copy)
             nodes = failed_nodes(work_dir / "target")
-            detail = "; ".join(nodes[:3]) if nodes else completed.stdout.strip().splitlines()[-1:]
+            detail = "; ".join(nodes[:3]) if nodes else " ".join(completed.stdout.strip().splitlines()[-1:])
             raise BuildFailed(
                 f"dbt build failed ({detail}); the previous warehouse is unchanged and the log is at {log_copy}."
             )

@@ -13,6 +13,7 @@ from helpers import run_cli
 
 from subsidy_warehouse.errors import UserFacingError
 from subsidy_warehouse.loader import load_files
+from subsidy_warehouse.messy_files import APPLICATION_HEADERS
 
 APP_HEADER = [
     "申报编号",
@@ -86,11 +87,7 @@ def test_quirk_in_a_workbook(tmp_path: Path, quirk: str, written: object, column
 
 
 def _column_of(header: str) -> str:
-    return {
-        "申报编号": "application_id", "统一社会信用代码": "beneficiary_id", "政策条款": "clause_code",
-        "申报年度": "award_year", "审核状态": "status", "核定金额（万元）": "approved_amount",
-        "批准日期": "approved_on", "主管部门": "approving_bureau", "认定档次": "tier",
-    }[header]  # fmt: skip
+    return {zh: column for column, zh in APPLICATION_HEADERS.items()}[header]
 
 
 @pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig", "utf-8"])
