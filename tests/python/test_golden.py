@@ -6,7 +6,10 @@ the policy arithmetic changed: that must be a decision, not an accident.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -186,3 +189,24 @@ def test_rebuild_swaps_in_while_a_reader_keeps_the_old_snapshot(tmp_path: Path):
     reader.close()
     with duckdb.connect(str(warehouse), read_only=True) as fresh:
         assert fresh.execute("select count(*) from marts.fct_awards").fetchone()[0] == 16
+
+
+def test_dbt_failure_exits_1_and_keeps_the_previous_warehouse(tmp_path: Path):
+    project = Path(__file__).parents[2]
+    broken = tmp_path / "project"
+    broken.mkdir()
+    for part in ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests"):
+        source = project / part
+        (shutil.copytree if source.is_dir() else shutil.copyfile)(source, broken / part)
+    (broken / "models" / "marts" / "fct_broken.sql").write_text("select no_such_column from {{ ref('fct_awards') }}\n")
+    warehouse = tmp_path / "out" / "warehouse.duckdb"
+    run_cli("build", "--raw-dir", str(GOLDEN_RAW), "--warehouse", str(warehouse), check=True)
+    before = warehouse.read_bytes()
+    completed = subprocess.run(
+        [str(Path(sys.executable).parent / "subsidy"), "build", "--raw-dir", str(GOLDEN_RAW), "--warehouse", str(warehouse)],
+        capture_output=True, text=True, env={**os.environ, "SUBSIDY_PROJECT_DIR": str(broken)}, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 1
+    assert "fct_broken" in completed.stderr and "previous warehouse is unchanged" in completed.stderr
+    assert warehouse.read_bytes() == before
+    assert Path(f"{warehouse}.failed-build.log").exists()
