@@ -47,13 +47,18 @@
         then {{ dbt.concat(["'" ~ label ~ "（" ~ column ~ "）取值无效：'", column]) }} end
 {%- endmacro %}
 
+{#- True when rows sharing this id differ in any value (conflicting versions). -#}
+{% macro has_conflicting_versions(id_column) -%}
+    ({{ id_column }} is not null
+        and min(row_fingerprint) over (partition by {{ id_column }})
+            <> max(row_fingerprint) over (partition by {{ id_column }}))
+{%- endmacro %}
+
 {#- How a row ends up: conflicting versions of one id are all rejected; exact copies collapse onto the
     first; a row with any unreadable value is rejected; the rest is staged. -#}
 {% macro row_disposition(id_column) -%}
     case
-        when {{ id_column }} is not null
-            and min(row_fingerprint) over (partition by {{ id_column }})
-                <> max(row_fingerprint) over (partition by {{ id_column }}) then 'rejected'
+        when {{ subsidy_warehouse.has_conflicting_versions(id_column) }} then 'rejected'
         when {{ id_column }} is not null
             and source_row_number > min(source_row_number) over (partition by {{ id_column }})
             then 'collapsed_duplicate'
@@ -65,9 +70,7 @@
 {#- Reason for a row, adding the conflicting-versions reason to the value reasons. -#}
 {% macro disposition_reason(id_column, id_label) -%}
     case
-        when {{ id_column }} is not null
-            and min(row_fingerprint) over (partition by {{ id_column }})
-                <> max(row_fingerprint) over (partition by {{ id_column }})
+        when {{ subsidy_warehouse.has_conflicting_versions(id_column) }}
             then {{ dbt.concat([
                 "'" ~ id_label ~ "出现多次且内容不一致，所有版本均拒收'",
                 "coalesce(" ~ dbt.concat(["'；'", "value_rejection_reason"]) ~ ", '')"]) }}

@@ -51,8 +51,3 @@ DISBURSEMENTS = RawFile(
 PROVENANCE_COLUMNS = ("load_id", "origin_file", "origin_sheet", "origin_row")
 
 RAW_FILES: tuple[RawFile, ...] = (BENEFICIARIES, APPLICATIONS, DISBURSEMENTS)
-
-BENEFICIARY_TYPES = ("enterprise", "institution", "investor", "person")
-ID_TYPES = ("uscc", "resident_id", "passport")
-APPLICATION_STATUSES = ("submitted", "approved", "rejected", "withdrawn")
-DISBURSEMENT_KINDS = ("payment", "clawback")
