@@ -13,7 +13,7 @@ DEMO_DIR := demo
 DEMO_WAREHOUSE := $(DEMO_DIR)/warehouse.duckdb
 SUBSIDY := .venv/bin/subsidy
 
-.PHONY: help setup demo test lint clean
+.PHONY: help setup browser demo test lint clean
 
 help:
 	@echo "make demo   set up, generate sample data, build the warehouse and print a summary"
@@ -30,6 +30,13 @@ $(CURDIR)/.uv-bootstrap/bin/uv:
 
 setup: .venv/.synced
 
+# Headless Chromium and CJK fonts for the browser tests (Debian packages; Playwright downloads no browser).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 || { \
+		$(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk; }; }
+
 demo: setup
 	rm -rf $(DEMO_DIR)/raw $(DEMO_DIR)/bureau_files $(DEMO_DIR)/loaded
 	$(SUBSIDY) generate --out $(DEMO_DIR)/raw
@@ -40,9 +47,12 @@ demo: setup
 	$(SUBSIDY) load $(DEMO_DIR)/bureau_files/* --raw-dir $(DEMO_DIR)/loaded
 	$(SUBSIDY) build --raw-dir $(DEMO_DIR)/loaded --warehouse $(DEMO_DIR)/warehouse_from_bureau_files.duckdb
 	@echo ""
+	@echo "== Audit: every check rerun read-only on $(DEMO_WAREHOUSE) (the sample has fatal findings on purpose) =="
+	@$(SUBSIDY) audit --warehouse $(DEMO_WAREHOUSE) --out $(DEMO_DIR)/audits; status=$$?; [ $$status -le 1 ] || exit $$status
+	@echo ""
 	@echo "Warehouse: $(DEMO_WAREHOUSE)   try: $(SUBSIDY) query \"select * from marts.fct_awards limit 5\" -w $(DEMO_WAREHOUSE)"
 
-test: setup
+test: setup browser
 	.venv/bin/ruff check src tests
 	.venv/bin/pytest
 

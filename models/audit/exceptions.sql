@@ -1,11 +1,6 @@
 -- One row per finding, from the rule files in models/audit/rules (one SQL per rule), with the rule's
 -- severity and category from seed audit_rules.
-{%- set rules = [
-    'rule_over_cap', 'rule_overpaid', 'rule_paid_without_approval', 'rule_unknown_reference',
-    'rule_invalid_id', 'rule_duplicate_record', 'rule_date_order', 'rule_outside_policy_period',
-    'rule_bureau_mismatch', 'rule_non_monetary_award', 'rule_beneficiary_type_mismatch',
-    'rule_missing_basis', 'rule_rejected_row',
-] %}
+{%- set rules = audit_rule_models() %}
 with findings as (
     {%- for rule in rules %}
     select * from {{ ref(rule) }}

@@ -48,17 +48,23 @@ def generate(
         bool,
         typer.Option("--messy", help="Write the same records as bureau files (.xlsx, GBK .csv) for `subsidy load`."),
     ] = False,
+    clean: Annotated[
+        bool, typer.Option("--clean", help="No injected problems: every record follows the policy.")
+    ] = False,
 ) -> None:
-    """Write realistic sample raw files, with a small known share of every kind of problem."""
+    """Write realistic sample raw files, with a small known share of every kind of problem (unless --clean)."""
     from .sample_data import generate_sample, sample_records
 
     try:
         if messy:
             from .messy_files import MessyWriter
 
-            counts = MessyWriter(sample_records(seed, scale), seed).write(out)
+            counts = MessyWriter(sample_records(seed, scale, not clean), seed).write(out)
         else:
-            counts = {f"{name}.csv": rows for name, rows in generate_sample(out, seed=seed, scale=scale).items()}
+            counts = {
+                f"{name}.csv": rows
+                for name, rows in generate_sample(out, seed=seed, scale=scale, problems=not clean).items()
+            }
     except UserFacingError as exc:
         fail(str(exc))
     for name, rows in counts.items():
@@ -121,6 +127,106 @@ def query(
     sys.stdout.write(render(frame, chosen))
     if chosen is not OutputFormat.json:
         sys.stdout.write("\n" if chosen is OutputFormat.table else "")
+
+
+def print_rule_catalogue() -> None:
+    from .audit.model import load_rule_catalogue
+
+    for rule in load_rule_catalogue().values():
+        typer.echo(f"{rule.rule_code:<24} {rule.severity:<8} {rule.category:<13} {rule.description_zh}")
+        typer.echo(f"{'':<47} {rule.description_en}")
+
+
+def print_comparison(run_a: Path, run_b: Path) -> None:
+    from .audit.compare import compare_runs
+
+    comparison = compare_runs(run_a, run_b)
+    typer.echo(f"{run_a} → {run_b}")
+    typer.echo(
+        f"新增 new: {len(comparison.new)}   已解决 resolved: {len(comparison.resolved)}   "
+        f"未变 unchanged: {len(comparison.unchanged)}"
+    )
+    for label, findings in (("新增 new", comparison.new), ("已解决 resolved", comparison.resolved)):
+        for finding in findings:
+            typer.echo(
+                f"{label}\t{finding['rule_code']}\t{finding['record_type']}\t{finding['record_id']}\t"
+                f"{finding['amount_at_issue']}\t{finding['detail']}"
+            )
+
+
+@app.command()
+def audit(
+    warehouse: WarehouseOption = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for audit runs [default: audits/ beside the warehouse].")
+    ] = None,
+    list_rules: Annotated[bool, typer.Option("--list-rules", help="Print the rule catalogue and exit.")] = False,
+    compare: Annotated[
+        tuple[Path, Path] | None,
+        typer.Option("--compare", help="Two audit run folders: list findings new, resolved and unchanged."),
+    ] = None,
+) -> None:
+    """Rerun every check (dbt tests + Great Expectations) on a warehouse, read-only, and write a report.
+
+    Exit code: 0 when no fatal rule fails, 1 when one does, 2 when the audit could not run.
+    """
+    try:
+        if list_rules:
+            print_rule_catalogue()
+            return
+        if compare:
+            print_comparison(*compare)
+            return
+        from .audit.run import run_audit
+
+        chosen = resolve_warehouse(warehouse)
+        result = run_audit(chosen, out if out is not None else chosen.resolve().parent / "audits")
+    except UserFacingError as exc:
+        fail(str(exc))
+    verdict = result.report["verdict"]
+    typer.echo(f"Report: {result.run_dir / 'report.html'}")
+    typer.echo(
+        f"审计结论 verdict: {'通过 PASS' if result.passed else '不通过 FAIL'} — {verdict['checks_run']} checks, "
+        f"{verdict['checks_failed']} failed, {verdict['findings']:,} findings"
+        + (f"; fatal rules failed: {', '.join(verdict['fatal_rules_failed'])}" if verdict["fatal_rules_failed"] else "")
+    )
+    raise typer.Exit(verdict["exit_code"])
+
+
+dashboards_app = typer.Typer(help="Leadership dashboards (Evidence, in reports/): build the static site, serve it.")
+app.add_typer(dashboards_app, name="dashboards")
+
+
+@dashboards_app.command("build")
+def dashboards_build(
+    warehouse: WarehouseOption = None,
+    audits: Annotated[
+        Path | None, typer.Option("--audits", help="Audit runs folder [default: audits/ beside the warehouse].")
+    ] = None,
+) -> None:
+    """Build the dashboards from a copy of the warehouse into reports/build (offline)."""
+    from .dashboards import build_site
+
+    try:
+        site = build_site(resolve_warehouse(warehouse), audits)
+    except UserFacingError as exc:
+        fail(str(exc))
+    typer.echo(f"Dashboards built in {site.seconds:.0f} s: {site.site_dir} ({site.size_bytes / 1e6:.1f} MB)")
+    typer.echo(f"Audit shown on 数据质量: {site.audit_run or 'none of this warehouse yet (run subsidy audit)'}")
+    typer.echo("Open them with: .venv/bin/subsidy dashboards serve   (then http://127.0.0.1:3000/)")
+
+
+@dashboards_app.command("serve")
+def dashboards_serve(
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0 picks a free one).")] = 3000,
+) -> None:
+    """Serve the built dashboards on 127.0.0.1 (localhost only)."""
+    from .dashboards import serve_site
+
+    try:
+        serve_site(port)
+    except UserFacingError as exc:
+        fail(str(exc))
 
 
 if __name__ == "__main__":

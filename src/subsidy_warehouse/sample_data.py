@@ -40,6 +40,11 @@ MEASURE_BUREAUS = {
 ALL_BUREAUS = sorted({b for bureaus in MEASURE_BUREAUS.values() for b in bureaus})
 
 
+# caps the clean sample (`generate --clean`) respects beyond the shapes below (seed policy_clauses)
+PROJECT_CAP_YUAN = 10_000_000  # M11-4, per project
+LIFETIME_CAP_YUAN = {"M07-2": 20_000_000}  # per beneficiary over the policy period
+
+
 @dataclass(frozen=True)
 class ClauseShape:
     """How awards under a clause look: who applies, how often, and how big (yuan)."""
@@ -180,9 +185,11 @@ def _round_to(value: float, step: int) -> int:
 class SampleWriter:
     """Generates the three files for one seed and scale."""
 
-    def __init__(self, seed: int, scale: float) -> None:
+    def __init__(self, seed: int, scale: float, problems: bool = True) -> None:
         self.rng = random.Random(seed)
         self.scale = scale
+        # without problems no record breaks a rule; the random draws stay the same either way
+        self.problems = problems
         self.beneficiaries: list[dict[str, str]] = []
         self.by_type: dict[str, list[dict[str, str]]] = {t: [] for t in BASE_BENEFICIARIES}
         self.applications: list[dict[str, str]] = []
@@ -297,11 +304,17 @@ class SampleWriter:
             amount = min(interest, paid)
         if shape.base_ratio is not None:
             # the base usually leaves room; now and then the ratio binds
-            headroom = rng.uniform(1.0, 1.6) if rng.random() > 0.04 else rng.uniform(0.8, 0.99)
+            ratio_binds = rng.random() <= 0.04 and self.problems
+            headroom = rng.uniform(0.8, 0.99) if ratio_binds else rng.uniform(1.0, 1.6)
             base = (amount / shape.base_ratio * Decimal(headroom)).quantize(Decimal("0.01"))
             record["base_amount"] = _yuan(base)
+        if shape.project and not self.problems:
+            amount = min(amount, Decimal(PROJECT_CAP_YUAN))
         if shape.project:
-            record["project_id"] = f"PRJ-{applied.year}-{rng.randrange(1, max(2, int(120 * self.scale))):05d}"
+            shared_project = rng.randrange(1, max(2, int(120 * self.scale)))
+            # projects shared by several awards can exhaust the project cap; the clean sample gives each its own
+            project_no = shared_project if self.problems else 100_000 + len(self.applications)
+            record["project_id"] = f"PRJ-{applied.year}-{project_no:05d}"
         return amount
 
     def make_applications(self) -> None:
@@ -325,6 +338,8 @@ class SampleWriter:
                 "status": status,
             }
             amount = self._amounts(shape, record, applied)
+            if not self.problems and shape.once_only and (beneficiary["beneficiary_id"], shape.code) in self._once:
+                status = record["status"] = "rejected"  # a once-only award already granted
             if status == "approved":
                 amount = self._fit_running_caps(shape, beneficiary["beneficiary_id"], year, amount)
             requested = (
@@ -357,6 +372,9 @@ class SampleWriter:
         if shape.annual_cap:
             room = Decimal(shape.annual_cap) - self._used.get(key, Decimal(0))
             amount = max(Decimal(0), min(amount, room))
+        if not self.problems and shape.code in LIFETIME_CAP_YUAN:
+            used = sum((v for (b, c, _), v in self._used.items() if (b, c) == (beneficiary_id, shape.code)), Decimal(0))
+            amount = max(Decimal(0), min(amount, LIFETIME_CAP_YUAN[shape.code] - used))
         self._used[key] = self._used.get(key, Decimal(0)) + amount
         if shape.once_only:
             self._once.add((beneficiary_id, shape.code))
@@ -590,30 +608,33 @@ def _write(path: Path, columns: list[str], rows: list[dict[str, str]], bom: bool
         writer.writerows([row.get(c, "") for c in columns] for row in rows)
 
 
-def sample_records(seed: int, scale: float) -> SampleWriter:
-    """The sample's records, in memory: the same for the same seed and scale."""
-    writer = SampleWriter(seed, scale)
+def sample_records(seed: int, scale: float, problems: bool = True) -> SampleWriter:
+    """The sample's records, in memory: the same for the same seed and scale. Without `problems`, every
+    record follows the policy (a baseline an audit passes)."""
+    writer = SampleWriter(seed, scale, problems)
     writer.make_beneficiaries()
     writer.make_applications()
     writer.make_disbursements()
-    writer.inject_problems()
+    if problems:
+        writer.inject_problems()
     return writer
 
 
-def generate_sample(out: Path, seed: int = 20250101, scale: float = 1.0) -> dict[str, int]:
+def generate_sample(out: Path, seed: int = 20250101, scale: float = 1.0, problems: bool = True) -> dict[str, int]:
     """Write beneficiaries.csv, applications.csv and disbursements.csv into `out`; return row counts."""
     if out.exists() and not out.is_dir():
         raise UserFacingError(f"{out} exists and is not a directory.")
     out.mkdir(parents=True, exist_ok=True)
-    writer = sample_records(seed, scale)
+    writer = sample_records(seed, scale, problems)
     # Exercise the contract: a BOM (saved from Excel), columns in another order, an extra column.
     _write(out / BENEFICIARIES.file_name, list(BENEFICIARIES.columns), writer.beneficiaries, bom=True)
     _write(out / APPLICATIONS.file_name, [*APPLICATIONS.columns, "remark"], writer.applications)
     _write(out / DISBURSEMENTS.file_name, list(reversed(DISBURSEMENTS.columns)), writer.disbursements)
-    with (out / DISBURSEMENTS.file_name).open("a", encoding="utf-8") as handle:
-        handle.write("BF-BROKEN,SQ2025,only three fields\n")  # a ragged row: goes to the rejects
+    if problems:
+        with (out / DISBURSEMENTS.file_name).open("a", encoding="utf-8") as handle:
+            handle.write("BF-BROKEN,SQ2025,only three fields\n")  # a ragged row: goes to the rejects
     return {
         BENEFICIARIES.entity: len(writer.beneficiaries),
         APPLICATIONS.entity: len(writer.applications),
-        DISBURSEMENTS.entity: len(writer.disbursements) + 1,
+        DISBURSEMENTS.entity: len(writer.disbursements) + int(problems),
     }

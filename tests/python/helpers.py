@@ -15,3 +15,22 @@ def run_cli(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]
     if check and completed.returncode != 0:
         raise AssertionError(f"subsidy {' '.join(args)} exited {completed.returncode}:\n{completed.stderr}")
     return completed
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Chromium's own background traffic (updates, sync, safe browsing) is off: a test sees only the page's requests.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def launch_chromium(playwright):
+    """Debian's headless Chromium (installed by `make test`), driven by Playwright; no browser download."""
+    if not CHROMIUM.exists():
+        raise AssertionError("Chromium is missing: run `make test`, which installs Debian's chromium package.")
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

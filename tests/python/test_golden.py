@@ -43,6 +43,7 @@ EXPECTED_FINDINGS = (
     | {
         ("overpaid", "application", "G07"),
         ("paid_without_approval", "disbursement", "D05"),
+        ("paid_without_approval", "disbursement", "D06"),  # its application SQ-NOPE does not exist
         ("unknown_reference", "application", "G16"),
         ("unknown_reference", "application", "G17"),
         ("unknown_reference", "disbursement", "D06"),
@@ -110,7 +111,8 @@ def test_amounts_at_issue(golden):
             "where rule_code in ('overpaid', 'paid_without_approval')"
         ).fetchall()
     )
-    assert amounts == {"G07": Decimal("50000.00"), "D05": Decimal("200000.00")}  # 1,100,000 − 50,000 clawed back
+    # G07: 1,100,000 paid − 50,000 clawed back against 1,000,000 approved; D06 pays 1,000 with no application
+    assert amounts == {"G07": Decimal("50000.00"), "D05": Decimal("200000.00"), "D06": Decimal("1000.00")}
 
 
 def test_reconciliation_and_duplicates(golden):

@@ -1,4 +1,5 @@
 -- Every yuan of fct_disbursements appears once in each rollup, per paid year.
+{{ config(meta={'audit_rule': 'rollup_mismatch'}) }}
 {%- set rollups = ['agg_disbursements_by_company_year', 'agg_disbursements_by_bureau_year', 'agg_disbursements_by_clause_year'] %}
 with facts as (
     select paid_year, count(*) as disbursement_count, sum(signed_amount) as net_paid_amount

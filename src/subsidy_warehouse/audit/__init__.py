@@ -1,0 +1,1 @@
+"""The auditor's rerun of every quality check on an existing warehouse (`subsidy audit`)."""

@@ -1,0 +1,316 @@
+"""Great Expectations suites, kept as code: what expectations say best about the warehouse.
+
+Each suite reads one frame from the warehouse (pandas, through DuckDB; GX's SQL path returns empty metrics on
+DuckDB) and states expectations about it: contracted column types, required values, value sets and ranges,
+identifier formats, raw-row reconciliation and sums that must agree between facts and rollups. Money is read
+as integer cents so that sums are exact. Every expectation carries the catalogue rule it counts against in
+its `meta`. Value sets come from the policy seeds in the repository, not from the warehouse being audited.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+import yaml
+
+from ..paths import project_dir
+from .model import Check, CheckStatus, Finding
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+import great_expectations as gx  # noqa: E402  (after the environment that keeps it quiet and offline)
+from great_expectations import expectations as gxe  # noqa: E402
+from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
+
+MAX_FAILING_RECORDS = 1000
+PSEUDONYM = r"^P[0-9a-f]{15}$"
+# a resident ID number written out: 6-digit area, birth date, sequence, check character
+RESIDENT_ID = r"^\d{6}(18|19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\dXx]$"
+ROLLUPS = ("agg_disbursements_by_company_year", "agg_disbursements_by_bureau_year", "agg_disbursements_by_clause_year")
+
+
+def cents(column: str) -> str:
+    return f"cast(round({column} * 100) as bigint) as {column.removesuffix('_amount')}_cents"
+
+
+@dataclass
+class FrameSuite:
+    """A frame read from the warehouse and the expectations on it, each as (rule code, expectation)."""
+
+    name: str
+    sql: str
+    key: str
+    expectations: Callable[[pd.DataFrame], list[tuple[str, gxe.Expectation]]]
+    frame: pd.DataFrame | None = field(default=None, repr=False)
+
+
+def seed_values(seed: str, column: str) -> list[str]:
+    with (project_dir() / "seeds" / "policy" / f"{seed}.csv").open(encoding="utf-8", newline="") as handle:
+        return sorted({row[column] for row in csv.DictReader(handle)})
+
+
+def contracted_columns() -> pd.DataFrame:
+    """Every column a model contract names (models/**/*.yml data_type), with its schema from the folder."""
+    rows = []
+    for yml in sorted((project_dir() / "models").rglob("*.yml")):
+        schema = yml.relative_to(project_dir() / "models").parts[0]
+        for model in (yaml.safe_load(yml.read_text(encoding="utf-8")) or {}).get("models", []):
+            if not (model.get("config") or {}).get("contract", {}).get("enforced"):
+                continue
+            for column in model.get("columns", []):
+                rows.append(
+                    {
+                        "table_column": f"{schema}.{model['name']}.{column['name']}",
+                        "contract_type": column["data_type"].replace(" ", "").upper(),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def column_types_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    actual = con.execute(
+        "select table_schema || '.' || table_name || '.' || column_name as table_column, "
+        "replace(upper(data_type), ' ', '') as actual_type from information_schema.columns"
+    ).df()
+    return contracted_columns().merge(actual, on="table_column", how="left")
+
+
+def frame_suites(con: duckdb.DuckDBPyConnection) -> list[FrameSuite]:
+    measures = seed_values("policy_measures", "measure_code")
+    bureaus = seed_values("policy_bureaus", "bureau_name_zh")
+    disbursed = con.execute(
+        "select count(*), coalesce(sum(cast(round(signed_amount * 100) as bigint)), 0) from marts.fct_disbursements"
+    ).fetchone()
+    approved_cents = con.execute(
+        "select coalesce(sum(cast(round(approved_amount * 100) as bigint)), 0) from marts.fct_awards"
+    ).fetchone()[0]
+
+    def awards(_: pd.DataFrame) -> list[tuple[str, gxe.Expectation]]:
+        required = [
+            "application_id",
+            "beneficiary_id",
+            "clause_code",
+            "measure_code",
+            "approving_bureau",
+            "award_year",
+            "approved_cents",
+            "within_cap_cents",
+            "over_cap_cents",
+        ]
+        return [
+            *[("value_missing", gxe.ExpectColumnValuesToNotBeNull(column=c)) for c in required],
+            ("key_not_unique", gxe.ExpectColumnValuesToBeUnique(column="application_id")),
+            ("invalid_value", gxe.ExpectColumnValuesToBeInSet(column="measure_code", value_set=measures)),
+            ("invalid_value", gxe.ExpectColumnValuesToBeInSet(column="approving_bureau", value_set=bureaus)),
+            ("invalid_value", gxe.ExpectColumnValuesToBeBetween(column="award_year", min_value=2000, max_value=2100)),
+            ("invalid_value", gxe.ExpectColumnValuesToBeBetween(column="approved_cents", min_value=0)),
+            ("invalid_value", gxe.ExpectColumnValuesToBeBetween(column="over_cap_cents", min_value=0)),
+            (
+                "invalid_value",
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A="approved_cents", column_B="within_cap_cents", or_equal=True
+                ),
+            ),
+            ("personal_id_exposed", gxe.ExpectColumnValuesToNotMatchRegex(column="beneficiary_id", regex=RESIDENT_ID)),
+        ]
+
+    def disbursements(_: pd.DataFrame) -> list[tuple[str, gxe.Expectation]]:
+        required = ["disbursement_id", "application_id", "paying_bureau", "paid_on", "paid_year", "signed_cents"]
+        return [
+            *[("value_missing", gxe.ExpectColumnValuesToNotBeNull(column=c)) for c in required],
+            ("key_not_unique", gxe.ExpectColumnValuesToBeUnique(column="disbursement_id")),
+            ("invalid_value", gxe.ExpectColumnValuesToBeInSet(column="kind", value_set=["payment", "clawback"])),
+            ("invalid_value", gxe.ExpectColumnValuesToBeInSet(column="paying_bureau", value_set=bureaus)),
+            ("invalid_value", gxe.ExpectColumnValuesToBeBetween(column="paid_year", min_value=2000, max_value=2100)),
+            ("personal_id_exposed", gxe.ExpectColumnValuesToNotMatchRegex(column="beneficiary_id", regex=RESIDENT_ID)),
+        ]
+
+    def persons(_: pd.DataFrame) -> list[tuple[str, gxe.Expectation]]:
+        return [
+            ("personal_id_exposed", gxe.ExpectColumnValuesToMatchRegex(column="beneficiary_id", regex=PSEUDONYM)),
+            (
+                "personal_id_exposed",
+                gxe.ExpectColumnValuesToNotMatchRegex(column="beneficiary_id_display", regex=RESIDENT_ID),
+            ),
+        ]
+
+    def reconciliation(_: pd.DataFrame) -> list[tuple[str, gxe.Expectation]]:
+        return [
+            ("raw_not_reconciled", gxe.ExpectColumnPairValuesToBeEqual(column_A="raw_rows", column_B="accounted_rows"))
+        ]
+
+    def rollup(_: pd.DataFrame) -> list[tuple[str, gxe.Expectation]]:
+        return [
+            (
+                "rollup_mismatch",
+                gxe.ExpectColumnSumToBeBetween(column="net_paid_cents", min_value=disbursed[1], max_value=disbursed[1]),
+            ),
+            (
+                "rollup_mismatch",
+                gxe.ExpectColumnSumToBeBetween(
+                    column="disbursement_count", min_value=disbursed[0], max_value=disbursed[0]
+                ),
+            ),
+        ]
+
+    def cap_utilization(_: pd.DataFrame) -> list[tuple[str, gxe.Expectation]]:
+        return [
+            (
+                "rollup_mismatch",
+                gxe.ExpectColumnSumToBeBetween(
+                    column="approved_cents", min_value=approved_cents, max_value=approved_cents
+                ),
+            )
+        ]
+
+    def column_types(_: pd.DataFrame) -> list[tuple[str, gxe.Expectation]]:
+        return [
+            ("column_type_mismatch", gxe.ExpectColumnValuesToNotBeNull(column="actual_type")),
+            (
+                "column_type_mismatch",
+                gxe.ExpectColumnPairValuesToBeEqual(
+                    column_A="contract_type", column_B="actual_type", ignore_row_if="either_value_is_missing"
+                ),
+            ),
+        ]
+
+    suites = [
+        FrameSuite("contract_column_types", "", "table_column", column_types),
+        FrameSuite(
+            "marts.fct_awards",
+            "select application_id, beneficiary_id, clause_code, measure_code, approving_bureau, award_year, "
+            f"{cents('approved_amount')}, {cents('within_cap_amount')}, {cents('over_cap_amount')} "
+            "from marts.fct_awards",
+            "application_id",
+            awards,
+        ),
+        FrameSuite(
+            "marts.fct_disbursements",
+            "select disbursement_id, application_id, beneficiary_id, kind, paying_bureau, paid_on, paid_year, "
+            f"{cents('signed_amount')} from marts.fct_disbursements",
+            "disbursement_id",
+            disbursements,
+        ),
+        FrameSuite(
+            "marts.dim_beneficiaries (persons)",
+            "select beneficiary_id, beneficiary_id_display from marts.dim_beneficiaries "
+            "where id_type in ('resident_id', 'passport')",
+            "beneficiary_id",
+            persons,
+        ),
+        FrameSuite(
+            "raw.files ↔ staging + audit.rejected_rows",
+            # counted from where each row ends up, independently of audit.raw_reconciliation
+            """
+            with staged as (
+                select source_file, count(*) as n from staging.stg_raw__beneficiaries group by all
+                union all select source_file, count(*) from staging.stg_raw__applications group by all
+                union all select source_file, count(*) from staging.stg_raw__disbursements group by all
+            ), collapsed as (
+                select source_file, count(*) as n from staging.base_raw__beneficiaries
+                where row_disposition = 'collapsed_duplicate' group by all
+                union all select source_file, count(*) from staging.base_raw__applications
+                where row_disposition = 'collapsed_duplicate' group by all
+                union all select source_file, count(*) from staging.base_raw__disbursements
+                where row_disposition = 'collapsed_duplicate' group by all
+            ), rejected as (
+                select source_file, count(*) as n from audit.rejected_rows group by all
+            )
+            select files.source_file, files.data_rows as raw_rows,
+                coalesce((select sum(n) from staged where staged.source_file = files.source_file), 0)
+                + coalesce((select sum(n) from collapsed where collapsed.source_file = files.source_file), 0)
+                + coalesce((select sum(n) from rejected where rejected.source_file = files.source_file), 0)
+                    as accounted_rows
+            from raw.files
+            """,
+            "source_file",
+            reconciliation,
+        ),
+        *[
+            FrameSuite(
+                f"marts.{name}",
+                f"select *, {cents('net_paid_amount')} from marts.{name}",
+                "paid_year",
+                rollup,
+            )
+            for name in ROLLUPS
+        ],
+        FrameSuite(
+            "marts.agg_cap_utilization",
+            f"select beneficiary_id, clause_code, award_year, {cents('approved_amount')} from marts.agg_cap_utilization",
+            "beneficiary_id",
+            cap_utilization,
+        ),
+    ]
+    for suite in suites:
+        suite.frame = column_types_frame(con) if suite.name == "contract_column_types" else con.execute(suite.sql).df()
+    return suites
+
+
+def describe(expectation: gxe.Expectation) -> str:
+    config = expectation.configuration.to_json_dict()
+    return json.dumps({"type": config["type"], **config["kwargs"]}, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def failing_records(suite: FrameSuite, rule_code: str, name: str, result: dict) -> list[Finding]:
+    rows = result.get("unexpected_index_list") or []
+    if rows and isinstance(rows[0], dict):
+        return [
+            Finding(
+                rule_code=rule_code,
+                check=name,
+                record_type="table",
+                record_id=f"{suite.name}:{row.get(suite.key)}",
+                detail=json.dumps(row, ensure_ascii=False, default=str, sort_keys=True),
+            )
+            for row in rows[:MAX_FAILING_RECORDS]
+        ]
+    observed = result.get("observed_value")
+    return [
+        Finding(
+            rule_code=rule_code, check=name, record_type="table", record_id=suite.name, detail=f"observed {observed}"
+        )
+    ]
+
+
+def expectation_checks(con: duckdb.DuckDBPyConnection) -> tuple[list[Check], list[Finding]]:
+    """Validate every suite; one Check per expectation and the failing records."""
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    source = context.data_sources.add_pandas("warehouse")
+    checks: list[Check] = []
+    findings: list[Finding] = []
+    for index, suite in enumerate(frame_suites(con)):
+        asset = source.add_dataframe_asset(f"frame_{index}")
+        batch = asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": suite.frame})
+        for rule_code, expectation in suite.expectations(suite.frame):
+            kwargs = expectation.configuration.kwargs
+            column = kwargs.get("column") or f"{kwargs.get('column_A')}, {kwargs.get('column_B')}"
+            name = f"{expectation.expectation_type}({suite.name}.{column})"
+            result = batch.validate(
+                expectation,
+                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [suite.key]},
+            )
+            details = result.result or {}
+            if result.exception_info and result.exception_info.get("raised_exception"):
+                status, count = CheckStatus.error, 0
+                message = str(result.exception_info.get("exception_message", ""))[:300]
+            else:
+                status = CheckStatus.passed if result.success else CheckStatus.failed
+                count = int(details.get("unexpected_count") or (0 if result.success else 1))
+                message = "" if result.success else f"observed {details.get('observed_value', count)}"
+            check = Check(
+                rule_code, "great_expectations", name, suite.name, describe(expectation), status, count, message
+            )
+            checks.append(check)
+            if status is CheckStatus.failed:
+                findings.extend(failing_records(suite, rule_code, name, details))
+    return checks, findings

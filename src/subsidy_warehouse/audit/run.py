@@ -1,0 +1,172 @@
+"""`subsidy audit`: rerun every check on an existing warehouse, read-only, and write a report to file.
+
+The warehouse is never changed: dbt runs its tests through a read-only profile target and every query
+here uses a read-only connection. The verdict fails when any check of a fatal rule fails or cannot run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from ..errors import UserFacingError
+from ..query import open_read_only
+from .dbt_checks import dbt_checks
+from .expectations import expectation_checks
+from .fingerprint import fingerprint
+from .model import Check, CheckStatus, Finding, Rule, load_rule_catalogue
+
+REPORT_SCHEMA_VERSION = 1
+REQUIRED_TABLES = (
+    "raw.files",
+    "marts.fct_awards",
+    "marts.fct_disbursements",
+    "audit.exceptions",
+    "policy.policy_window",
+)
+FIRST_RECORDS = 20
+
+
+@dataclass
+class AuditResult:
+    run_dir: Path
+    report: dict
+    findings: list[Finding]
+
+    @property
+    def passed(self) -> bool:
+        return self.report["verdict"]["status"] == "pass"
+
+
+def check_is_warehouse(warehouse: Path) -> None:
+    if warehouse.is_file() and warehouse.stat().st_size == 0:
+        raise UserFacingError(f"Warehouse {warehouse} is an empty file, not a DuckDB warehouse.")
+    with open_read_only(warehouse) as con:
+        present = {f"{s}.{t}" for s, t in con.execute("select schema_name, table_name from duckdb_tables()").fetchall()}
+    missing = [table for table in REQUIRED_TABLES if table not in present]
+    if missing:
+        raise UserFacingError(
+            f"{warehouse} is not a subsidy warehouse (no {', '.join(missing)}); build one with `subsidy build`."
+        )
+
+
+def new_run_dir(out_dir: Path, started: datetime) -> Path:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserFacingError(f"--out {out_dir} is a file; give a folder for the audit runs.")
+    stem = f"audit-{started:%Y%m%dT%H%M%S}"
+    for suffix in range(1000):
+        candidate = out_dir / (stem if suffix == 0 else f"{stem}-{suffix}")
+        try:
+            candidate.mkdir(parents=True)
+            return candidate
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise UserFacingError(f"Cannot create the run folder in {out_dir}: {exc.strerror}.") from None
+    raise UserFacingError(f"Too many audit runs started this second in {out_dir}.")
+
+
+def rule_summary(rule: Rule, checks: list[Check], findings: list[Finding]) -> dict:
+    statuses = {check.status for check in checks}
+    if CheckStatus.failed in statuses:
+        status = "fail"
+    elif CheckStatus.error in statuses:
+        status = "error"
+    else:
+        status = "pass"
+    return {
+        **asdict(rule),
+        "status": status,
+        "failing_rows": sum(check.failing_rows for check in checks),
+        "amount_at_issue": f"{sum((f.amount_at_issue for f in findings), Decimal('0.00')):.2f}",
+        "checks": [{**asdict(check), "status": str(check.status)} for check in checks],
+        "first_failing_records": [finding.as_row() for finding in findings[:FIRST_RECORDS]],
+    }
+
+
+def totals_by(findings: list[Finding], rules: dict[str, Rule], attribute: str) -> list[dict]:
+    totals: dict[str, dict] = defaultdict(
+        lambda: {"findings": 0, "fatal_amount": Decimal("0.00"), "warning_amount": Decimal("0.00")}
+    )
+    for finding in findings:
+        if finding.record_type == "table":
+            continue  # integrity findings name tables, not money
+        entry = totals[getattr(finding, attribute) or "（未知）"]
+        entry["findings"] += 1
+        entry["fatal_amount" if rules[finding.rule_code].is_fatal else "warning_amount"] += finding.amount_at_issue
+    return [
+        {
+            attribute: key,
+            "findings": value["findings"],
+            "fatal_amount": f"{value['fatal_amount']:.2f}",
+            "warning_amount": f"{value['warning_amount']:.2f}",
+        }
+        for key, value in sorted(
+            totals.items(), key=lambda item: (-(item[1]["fatal_amount"] + item[1]["warning_amount"]), item[0])
+        )
+    ]
+
+
+def run_audit(warehouse: Path, out_dir: Path) -> AuditResult:
+    """Audit `warehouse` into a new run folder under `out_dir`; raises UserFacingError when it cannot run."""
+    started_at = datetime.now().astimezone()
+    clock = time.perf_counter()
+    warehouse = warehouse.resolve()
+    check_is_warehouse(warehouse)
+    rules = load_rule_catalogue()
+    run_dir = new_run_dir(out_dir, started_at)
+    with open_read_only(warehouse) as con:
+        warehouse_fingerprint = fingerprint(con, warehouse)
+        dbt_results, dbt_findings = dbt_checks(warehouse, con)
+        gx_results, gx_findings = expectation_checks(con)
+    checks = dbt_results + gx_results
+    unknown = {check.rule_code for check in checks} - set(rules)
+    if unknown:
+        raise RuntimeError(f"Checks count against rules missing from the catalogue: {sorted(unknown)}")
+    order = {code: index for index, code in enumerate(rules)}
+    findings = sorted(
+        dbt_findings + gx_findings, key=lambda f: (order[f.rule_code], f.check, f.record_type, f.record_id)
+    )
+    summaries = [
+        rule_summary(
+            rule,
+            [c for c in checks if c.rule_code == code],
+            [f for f in findings if f.rule_code == code],
+        )
+        for code, rule in rules.items()
+    ]
+    fatal_failed = [s["rule_code"] for s in summaries if s["severity"] == "fatal" and s["status"] != "pass"]
+    warning_failed = [s["rule_code"] for s in summaries if s["severity"] != "fatal" and s["status"] != "pass"]
+    report = {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "run": {
+            "run_dir": str(run_dir),
+            "warehouse": str(warehouse),
+            "started_at": started_at.isoformat(timespec="seconds"),
+            "seconds": round(time.perf_counter() - clock, 1),
+        },
+        "verdict": {
+            "status": "fail" if fatal_failed else "pass",
+            "exit_code": 1 if fatal_failed else 0,
+            "fatal_rules_failed": fatal_failed,
+            "warning_rules_failed": warning_failed,
+            "checks_run": len(checks),
+            "checks_failed": sum(1 for c in checks if c.status is not CheckStatus.passed),
+            "findings": len(findings),
+        },
+        "fingerprint": warehouse_fingerprint,
+        "rules": summaries,
+        "totals": {
+            "by_bureau": totals_by(findings, rules, "bureau"),
+            "by_measure": totals_by(findings, rules, "measure_code"),
+        },
+        "findings": [finding.as_row() for finding in findings],
+    }
+    from .report import write_report
+
+    write_report(run_dir, report, findings)
+    return AuditResult(run_dir=run_dir, report=report, findings=findings)

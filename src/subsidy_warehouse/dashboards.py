@@ -1,0 +1,211 @@
+"""`subsidy dashboards`: the Evidence site in reports/, built offline from a private copy of the warehouse.
+
+The dashboards never open the warehouse a build writes: its file is copied into reports/sources/warehouse/
+(with the latest audit of that exact file added in a `dashboard` schema), Evidence's `sources` step reads the
+copy into parquet and `build` prerenders the static site into reports/build/.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from .audit.fingerprint import file_sha256
+from .audit.model import load_rule_catalogue
+from .audit.report import CATEGORY_ZH, SEVERITY_ZH, STATUS_ZH
+from .errors import UserFacingError
+from .paths import project_dir
+from .query import open_read_only
+
+# Evidence reports a failing page query on the console but still exits 0: the build fails on these lines.
+BUILD_ERROR_MARKERS = ("Error in Query", "Build failed", "[!]")
+
+
+@dataclass(frozen=True)
+class SiteBuild:
+    site_dir: Path
+    seconds: float
+    size_bytes: int
+    audit_run: Path | None
+
+
+def reports_dir() -> Path:
+    return project_dir() / "reports"
+
+
+def evidence_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "DO_NOT_TRACK": "1",
+        "SEND_ANONYMOUS_USAGE_STATS": "no",
+        "NODE_OPTIONS": os.environ.get("NODE_OPTIONS", "--max-old-space-size=4096"),
+    }
+
+
+def latest_audit_of(warehouse: Path, audits_dir: Path) -> tuple[Path, dict] | None:
+    """The newest audit run under audits_dir that audited this exact warehouse file (same SHA-256)."""
+    if not audits_dir.is_dir():
+        return None
+    digest = file_sha256(warehouse)
+    for run_dir in sorted((p for p in audits_dir.iterdir() if p.is_dir()), reverse=True):
+        try:
+            report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if report.get("fingerprint", {}).get("warehouse_sha256") == digest:
+            return run_dir, report
+    return None
+
+
+def write_audit_tables(con: duckdb.DuckDBPyConnection, audit: tuple[Path, dict] | None) -> None:
+    con.execute("create schema if not exists dashboard")
+    if audit is None:
+        verdict = ("尚未审计", None, None, None, None, "（运行 subsidy audit 后重新生成看板）")
+        rules = [
+            (
+                i,
+                r.rule_code,
+                SEVERITY_ZH[r.severity],
+                CATEGORY_ZH.get(r.category, r.category),
+                r.description_zh,
+                "未审计",
+                None,
+                None,
+            )
+            for i, r in enumerate(load_rule_catalogue().values())
+        ]
+    else:
+        run_dir, report = audit
+        summary = report["verdict"]
+        verdict = (
+            "通过" if summary["status"] == "pass" else "不通过",
+            report["run"]["started_at"],
+            summary["checks_run"],
+            summary["checks_failed"],
+            summary["findings"],
+            str(run_dir / "report.html"),
+        )
+        rules = [
+            (
+                i,
+                r["rule_code"],
+                SEVERITY_ZH[r["severity"]],
+                CATEGORY_ZH.get(r["category"], r["category"]),
+                r["description_zh"],
+                STATUS_ZH[r["status"]],
+                r["failing_rows"],
+                float(Decimal(r["amount_at_issue"]) / 10000),
+            )
+            for i, r in enumerate(report["rules"])
+        ]
+    con.execute(
+        "create or replace table dashboard.audit_verdict (verdict_zh varchar, audited_at varchar, checks_run integer,"
+        " checks_failed integer, findings integer, report_path varchar)"
+    )
+    con.execute("insert into dashboard.audit_verdict values (?, ?, ?, ?, ?, ?)", verdict)
+    con.execute(
+        "create or replace table dashboard.audit_rules (sort_order integer, rule_code varchar, severity_zh varchar,"
+        " category_zh varchar, description_zh varchar, status_zh varchar, failing_rows integer, amount_wan double)"
+    )
+    con.executemany("insert into dashboard.audit_rules values (?, ?, ?, ?, ?, ?, ?, ?)", rules)
+
+
+def copy_for_dashboards(warehouse: Path, audits_dir: Path, target: Path) -> Path | None:
+    """Copy the warehouse to `target` with the latest audit added; returns the audit run used, if any."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.name}.copy-{os.getpid()}")
+    # the read-only connection keeps writers out while the file is copied
+    with open_read_only(warehouse):
+        shutil.copyfile(warehouse, staging)
+    audit = latest_audit_of(warehouse, audits_dir)
+    try:
+        with duckdb.connect(str(staging)) as con:
+            write_audit_tables(con, audit)
+            con.execute("checkpoint")
+        Path(f"{target}.wal").unlink(missing_ok=True)
+        os.replace(staging, target)
+    finally:
+        staging.unlink(missing_ok=True)
+    return audit[0] if audit else None
+
+
+def run_evidence(step: str, cwd: Path) -> str:
+    npx = shutil.which("npx")
+    if npx is None:
+        raise UserFacingError("Node.js (npx) is not installed; install Node.js 18 or newer to build the dashboards.")
+    completed = subprocess.run(
+        [npx, "--no-install", "evidence", step],
+        cwd=cwd,
+        env=evidence_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = completed.stdout + completed.stderr
+    errors = [line.strip() for line in output.splitlines() if any(m in line for m in BUILD_ERROR_MARKERS)]
+    if completed.returncode != 0 or errors:
+        detail = errors[0] if errors else " ".join(output.strip().splitlines()[-2:])
+        raise UserFacingError(f"Evidence `{step}` failed: {detail}")
+    return output
+
+
+def folder_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def build_site(warehouse: Path, audits_dir: Path | None = None) -> SiteBuild:
+    """Build the static dashboards into reports/build from `warehouse`."""
+    started = time.perf_counter()
+    reports = reports_dir()
+    if not (reports / "node_modules" / "@evidence-dev" / "evidence").is_dir():
+        raise UserFacingError(f"Evidence is not installed in {reports}; run `make setup` (npm ci) first.")
+    warehouse = warehouse.resolve()
+    audit_run = copy_for_dashboards(
+        warehouse,
+        audits_dir if audits_dir is not None else warehouse.parent / "audits",
+        reports / "sources" / "warehouse" / "warehouse.duckdb",
+    )
+    # Evidence copies into build/ without clearing it: pages removed since the last build would linger
+    shutil.rmtree(reports / "build", ignore_errors=True)
+    run_evidence("sources", reports)
+    run_evidence("build", reports)
+    site = reports / "build"
+    return SiteBuild(site, time.perf_counter() - started, folder_size(site), audit_run)
+
+
+class SiteHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the prerendered pages: /companies/X is companies/X.html or companies/X/index.html."""
+
+    def translate_path(self, path: str) -> str:
+        local = Path(super().translate_path(path))
+        if not local.exists() and local.with_suffix(".html").exists():
+            return str(local.with_suffix(".html"))
+        return str(local)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)
+        pass
+
+
+def serve_site(port: int, host: str = "127.0.0.1") -> None:
+    site = reports_dir() / "build"
+    if not (site / "index.html").is_file():
+        raise UserFacingError(f"No built site in {site}; run `subsidy dashboards build` first.")
+    handler = functools.partial(SiteHandler, directory=str(site))
+    try:
+        server = http.server.ThreadingHTTPServer((host, port), handler)
+    except OSError as exc:
+        raise UserFacingError(f"Cannot listen on {host}:{port}: {exc.strerror}.") from None
+    print(f"Dashboards: http://{host}:{server.server_address[1]}/  (Ctrl+C stops)", flush=True)
+    with server, contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
