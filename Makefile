@@ -16,7 +16,7 @@ SUBSIDY := .venv/bin/subsidy
 .PHONY: help setup browser demo test lint clean
 
 help:
-	@echo "make demo   set up, generate sample data, build the warehouse and print a summary"
+	@echo "make demo   set up, generate sample data, build the warehouse, audit it, build the dashboards"
 	@echo "make test   run every test (dbt unit and data tests run inside the end-to-end builds)"
 	@echo "make lint   ruff on the Python code"
 
@@ -28,7 +28,12 @@ $(CURDIR)/.uv-bootstrap/bin/uv:
 	$(UV) sync --frozen
 	touch $@
 
-setup: .venv/.synced
+# The dashboards' Node packages, exactly as locked (patch-package applies reports/patches on install).
+reports/node_modules/.installed: reports/package.json reports/package-lock.json $(wildcard reports/patches/*)
+	cd reports && npm ci
+	touch $@
+
+setup: .venv/.synced reports/node_modules/.installed
 
 # Headless Chromium and CJK fonts for the browser tests (Debian packages; Playwright downloads no browser).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -50,6 +55,9 @@ demo: setup
 	@echo "== Audit: every check rerun read-only on $(DEMO_WAREHOUSE) (the sample has fatal findings on purpose) =="
 	@$(SUBSIDY) audit --warehouse $(DEMO_WAREHOUSE) --out $(DEMO_DIR)/audits; status=$$?; [ $$status -le 1 ] || exit $$status
 	@echo ""
+	@echo "== Dashboards (Evidence, offline) from a copy of $(DEMO_WAREHOUSE) =="
+	$(SUBSIDY) dashboards build --warehouse $(DEMO_WAREHOUSE) --audits $(DEMO_DIR)/audits
+	@echo ""
 	@echo "Warehouse: $(DEMO_WAREHOUSE)   try: $(SUBSIDY) query \"select * from marts.fct_awards limit 5\" -w $(DEMO_WAREHOUSE)"
 
 test: setup browser
@@ -60,4 +68,4 @@ lint: setup
 	.venv/bin/ruff check src tests
 
 clean:
-	rm -rf $(DEMO_DIR) target logs .pytest_cache
+	rm -rf $(DEMO_DIR) target logs .pytest_cache test-artifacts reports/build reports/.evidence

@@ -178,9 +178,13 @@ def build_site(warehouse: Path, audits_dir: Path | None = None) -> SiteBuild:
     )
     # Evidence copies into build/ without clearing it: pages removed since the last build would linger
     shutil.rmtree(reports / "build", ignore_errors=True)
-    run_evidence("sources", reports)
-    run_evidence("build", reports)
     site = reports / "build"
+    try:
+        run_evidence("sources", reports)
+        run_evidence("build", reports)
+    except UserFacingError:
+        shutil.rmtree(site, ignore_errors=True)  # never leave a half-broken site to be served
+        raise
     return SiteBuild(site, time.perf_counter() - started, folder_size(site), audit_run)
 
 

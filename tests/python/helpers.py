@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 def run_cli(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:

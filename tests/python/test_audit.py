@@ -18,10 +18,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from helpers import launch_chromium, run_cli
+from helpers import PROJECT_DIR, launch_chromium, run_cli
 from playwright.sync_api import sync_playwright
 
 CATALOGUE = Path(__file__).parents[2] / "seeds" / "audit" / "audit_rules.csv"
+ARTIFACTS = PROJECT_DIR / "test-artifacts"
 RULES = [row["rule_code"] for row in csv.DictReader(CATALOGUE.open(encoding="utf-8"))]
 
 
@@ -210,7 +211,8 @@ def test_report_opens_offline_in_chromium(sample_audits) -> None:
         rows = page.locator("#rules tbody tr")
         assert rows.count() == len(RULES)
         assert "over_cap" in rows.nth(0).inner_text() and "未通过" in rows.nth(0).inner_text()
-        page.screenshot(path=str(Path("test-artifacts").absolute() / "audit-report.png"), full_page=False)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "audit-report.png"), full_page=False)
         browser.close()
     assert requests == [page_url]
     assert report["verdict"]["exit_code"] == 1

@@ -47,7 +47,7 @@ class FrameSuite:
     name: str
     sql: str
     key: str
-    expectations: Callable[[pd.DataFrame], list[tuple[str, gxe.Expectation]]]
+    expectations: Callable[[], list[tuple[str, gxe.Expectation]]]
     frame: pd.DataFrame | None = field(default=None, repr=False)
 
 
@@ -92,7 +92,7 @@ def frame_suites(con: duckdb.DuckDBPyConnection) -> list[FrameSuite]:
         "select coalesce(sum(cast(round(approved_amount * 100) as bigint)), 0) from marts.fct_awards"
     ).fetchone()[0]
 
-    def awards(_: pd.DataFrame) -> list[tuple[str, gxe.Expectation]]:
+    def awards() -> list[tuple[str, gxe.Expectation]]:
         required = [
             "application_id",
             "beneficiary_id",
@@ -121,7 +121,7 @@ def frame_suites(con: duckdb.DuckDBPyConnection) -> list[FrameSuite]:
             ("personal_id_exposed", gxe.ExpectColumnValuesToNotMatchRegex(column="beneficiary_id", regex=RESIDENT_ID)),
         ]
 
-    def disbursements(_: pd.DataFrame) -> list[tuple[str, gxe.Expectation]]:
+    def disbursements() -> list[tuple[str, gxe.Expectation]]:
         required = ["disbursement_id", "application_id", "paying_bureau", "paid_on", "paid_year", "signed_cents"]
         return [
             *[("value_missing", gxe.ExpectColumnValuesToNotBeNull(column=c)) for c in required],
@@ -132,7 +132,7 @@ def frame_suites(con: duckdb.DuckDBPyConnection) -> list[FrameSuite]:
             ("personal_id_exposed", gxe.ExpectColumnValuesToNotMatchRegex(column="beneficiary_id", regex=RESIDENT_ID)),
         ]
 
-    def persons(_: pd.DataFrame) -> list[tuple[str, gxe.Expectation]]:
+    def persons() -> list[tuple[str, gxe.Expectation]]:
         return [
             ("personal_id_exposed", gxe.ExpectColumnValuesToMatchRegex(column="beneficiary_id", regex=PSEUDONYM)),
             (
@@ -141,12 +141,12 @@ def frame_suites(con: duckdb.DuckDBPyConnection) -> list[FrameSuite]:
             ),
         ]
 
-    def reconciliation(_: pd.DataFrame) -> list[tuple[str, gxe.Expectation]]:
+    def reconciliation() -> list[tuple[str, gxe.Expectation]]:
         return [
             ("raw_not_reconciled", gxe.ExpectColumnPairValuesToBeEqual(column_A="raw_rows", column_B="accounted_rows"))
         ]
 
-    def rollup(_: pd.DataFrame) -> list[tuple[str, gxe.Expectation]]:
+    def rollup() -> list[tuple[str, gxe.Expectation]]:
         return [
             (
                 "rollup_mismatch",
@@ -160,7 +160,7 @@ def frame_suites(con: duckdb.DuckDBPyConnection) -> list[FrameSuite]:
             ),
         ]
 
-    def cap_utilization(_: pd.DataFrame) -> list[tuple[str, gxe.Expectation]]:
+    def cap_utilization() -> list[tuple[str, gxe.Expectation]]:
         return [
             (
                 "rollup_mismatch",
@@ -170,7 +170,7 @@ def frame_suites(con: duckdb.DuckDBPyConnection) -> list[FrameSuite]:
             )
         ]
 
-    def column_types(_: pd.DataFrame) -> list[tuple[str, gxe.Expectation]]:
+    def column_types() -> list[tuple[str, gxe.Expectation]]:
         return [
             ("column_type_mismatch", gxe.ExpectColumnValuesToNotBeNull(column="actual_type")),
             (
@@ -291,7 +291,7 @@ def expectation_checks(con: duckdb.DuckDBPyConnection) -> tuple[list[Check], lis
     for index, suite in enumerate(frame_suites(con)):
         asset = source.add_dataframe_asset(f"frame_{index}")
         batch = asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": suite.frame})
-        for rule_code, expectation in suite.expectations(suite.frame):
+        for rule_code, expectation in suite.expectations():
             kwargs = expectation.configuration.kwargs
             column = kwargs.get("column") or f"{kwargs.get('column_A')}, {kwargs.get('column_B')}"
             name = f"{expectation.expectation_type}({suite.name}.{column})"

@@ -19,6 +19,7 @@ from .dbt_checks import dbt_checks
 from .expectations import expectation_checks
 from .fingerprint import fingerprint
 from .model import Check, CheckStatus, Finding, Rule, load_rule_catalogue
+from .report import write_report
 
 REPORT_SCHEMA_VERSION = 1
 REQUIRED_TABLES = (
@@ -166,7 +167,5 @@ def run_audit(warehouse: Path, out_dir: Path) -> AuditResult:
         },
         "findings": [finding.as_row() for finding in findings],
     }
-    from .report import write_report
-
     write_report(run_dir, report, findings)
     return AuditResult(run_dir=run_dir, report=report, findings=findings)

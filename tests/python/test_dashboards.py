@@ -1,0 +1,216 @@
+"""The Evidence dashboards (reports/), built offline by `subsidy dashboards build` and opened in headless Chromium.
+
+One small warehouse (generated sample with problems, audited) is built into the site once; `subsidy dashboards
+serve` serves it on 127.0.0.1 and every test drives Debian's Chromium against it. Screenshots of each page
+are saved under test-artifacts/dashboards/ (not committed).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from helpers import BIN, PROJECT_DIR, launch_chromium, run_cli
+from playwright.sync_api import Page, sync_playwright
+
+SITE = PROJECT_DIR / "reports" / "build"
+ARTIFACTS = PROJECT_DIR / "test-artifacts" / "dashboards"
+PAGES = {
+    "overview": "/",
+    "years": "/years",
+    "bureaus": "/bureaus",
+    "measures": "/measures",
+    "companies": "/companies",
+    "findings": "/findings",
+    "quality": "/quality",
+}
+CHART_PAGES = {"overview", "years", "bureaus", "measures", "findings"}
+RESIDENT_ID = re.compile(r"(?<!\d)\d{6}(18|19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\dA-Za-z])")
+
+
+@pytest.fixture(scope="module")
+def dashboard_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("dashboards")
+    run_cli("generate", "--scale", "0.2", "--seed", "5", "--out", str(root / "raw"), check=True)
+    warehouse = root / "warehouse.duckdb"
+    run_cli("build", "--raw-dir", str(root / "raw"), "--warehouse", str(warehouse), check=True)
+    audited = run_cli("audit", "--warehouse", str(warehouse))
+    assert audited.returncode == 1, audited.stderr  # the sample has fatal findings on purpose
+    built = run_cli("dashboards", "build", "--warehouse", str(warehouse))
+    assert built.returncode == 0, built.stderr
+    assert "Audit shown on 数据质量: " + str(root / "audits") in built.stdout
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def site_url(dashboard_warehouse: Path):
+    server = subprocess.Popen(
+        [str(BIN / "subsidy"), "dashboards", "serve", "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
+    line = server.stdout.readline()
+    match = re.search(r"http://127\.0\.0\.1:\d+", line)
+    assert match, line
+    yield match.group(0)
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(site_url: str):
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def page(browser, site_url: str):
+    context = browser.new_context(viewport={"width": 1300, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda m: page.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.problems.append(f"page error: {e}"))
+    page.on(
+        "request",
+        lambda r: None if r.url.startswith(site_url) else page.problems.append(f"request outside localhost: {r.url}"),
+    )
+    yield page
+    context.close()
+
+
+def open_page(page: Page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+
+
+def big_value(page: Page, title: str) -> Decimal:
+    """The number shown under a BigValue's title (万元 with separators)."""
+    text = page.get_by_text(title, exact=True).first.locator("xpath=..").inner_text()
+    number = text.replace(title, "").strip().splitlines()[0].replace(",", "")
+    return Decimal(number)
+
+
+def wan(amount: Decimal) -> Decimal:
+    return (amount / 10000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def query_one(warehouse: Path, sql: str, *params):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchone()
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_loads_offline_without_errors(name: str, page: Page, site_url: str) -> None:
+    open_page(page, site_url + PAGES[name])
+    page.wait_for_timeout(500)
+    assert page.locator("h1").first.is_visible()
+    if name in CHART_PAGES:
+        charts = page.locator("[_echarts_instance_]")
+        assert charts.count() > 0, "no chart rendered"
+        assert charts.first.locator("canvas, svg").count() > 0
+    assert "Error" not in page.locator("article, main").first.inner_text()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    assert page.problems == []
+
+
+def test_overview_total_equals_the_warehouse(page: Page, site_url: str, dashboard_warehouse: Path) -> None:
+    open_page(page, site_url + "/")
+    (approved, paid) = query_one(
+        dashboard_warehouse, "select sum(approved_amount), sum(disbursed_amount) from marts.fct_awards"
+    )
+    assert big_value(page, "核定金额（万元）") == wan(approved)
+    assert big_value(page, "已拨付（万元）") == wan(paid)
+    assert page.problems == []
+
+
+def test_bureau_filter_shows_that_bureaus_numbers(page: Page, site_url: str, dashboard_warehouse: Path) -> None:
+    open_page(page, site_url + "/")
+    everyone = big_value(page, "核定金额（万元）")
+    bureau = "区科技局"
+    (approved,) = query_one(
+        dashboard_warehouse, "select sum(approved_amount) from marts.fct_awards where approving_bureau = ?", bureau
+    )
+    page.get_by_role("combobox", name="部门").click()
+    page.get_by_role("option", name=bureau, exact=True).click()
+    page.keyboard.press("Escape")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function(
+        "([title, before]) => !document.body.innerText.includes(title + '\\n' + before)",
+        arg=["核定金额（万元）", f"{everyone:,.2f}"],
+    )
+    assert big_value(page, "核定金额（万元）") == wan(approved) != everyone
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "overview-filtered-by-bureau.png"), full_page=False)
+    assert page.problems == []
+
+
+def test_company_page_shows_that_companys_awards(page: Page, site_url: str, dashboard_warehouse: Path) -> None:
+    beneficiary_id, name, count = query_one(
+        dashboard_warehouse,
+        "select beneficiary_id, any_value(beneficiary_name), count(*) from marts.fct_awards "
+        "where beneficiary_id like '91%' group by 1 having count(*) between 2 and 15 order by 1 limit 1",
+    )
+    with duckdb.connect(str(dashboard_warehouse), read_only=True) as con:
+        expected = {
+            r[0]
+            for r in con.execute(
+                "select application_id from marts.fct_awards where beneficiary_id = ?", [beneficiary_id]
+            ).fetchall()
+        }
+    assert len(expected) == count
+    open_page(page, f"{site_url}/companies/{beneficiary_id}")
+    text = page.locator("body").inner_text()
+    assert name in text
+    shown = set(re.findall(r"SQ\d{11}", text.split("核定项目（按条款与年度）")[1].split("拨付记录")[0]))
+    assert shown == expected
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "company.png"), full_page=True)
+    assert page.problems == []
+
+
+def test_company_list_links_to_company_pages(page: Page, site_url: str) -> None:
+    open_page(page, site_url + "/companies")
+    page.get_by_role("textbox", name="Search").fill("研究院")
+    page.wait_for_timeout(500)
+    page.locator("tr.row-link:visible").first.click()
+    page.wait_for_url(re.compile(r"/companies/[0-9A-Za-z]+/?$"))
+    assert "研究院" in page.locator("h1").nth(1).inner_text()
+    assert page.problems == []
+
+
+def test_no_personal_id_reaches_the_site(dashboard_warehouse: Path) -> None:
+    with duckdb.connect(str(dashboard_warehouse), read_only=True) as con:
+        personal = {
+            r[0]
+            for r in con.execute(
+                "select beneficiary_id from raw.beneficiaries where id_type in ('resident_id', 'passport')"
+            ).fetchall()
+        }
+    assert personal
+    parquet_files = sorted((SITE / "data").rglob("*.parquet"))
+    assert parquet_files, "the site carries no data"
+    values: list[str] = []
+    with duckdb.connect() as con:
+        for parquet in parquet_files:
+            relation = con.sql(f"select * from read_parquet('{parquet}')")
+            text_columns = [c for c, t in zip(relation.columns, relation.types, strict=True) if str(t) == "VARCHAR"]
+            for column in text_columns:
+                values += [
+                    v
+                    for (v,) in con.execute(
+                        f'select distinct "{column}" from read_parquet(?)', [str(parquet)]
+                    ).fetchall()
+                    if v
+                ]
+    assert not personal & set(values)
+    assert not [v for v in values if RESIDENT_ID.search(v)]
+    # prerendered pages and scripts carry no ID either
+    for path in SITE.rglob("*"):
+        if path.is_file() and path.suffix in {".html", ".js", ".json"}:
+            text = path.read_text(encoding="utf-8", errors="ignore")
+            assert not [number for number in personal if number in text], path

@@ -1,0 +1,39 @@
+"""`subsidy dashboards build` refuses to hand over a broken site or to run without its inputs.
+
+Evidence prints "Error in Query" for a page query that fails and still exits 0; the wrapper must fail.
+(Runs after test_dashboards.py: it rebuilds reports/build.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import PROJECT_DIR, run_cli
+
+BROKEN_PAGE = PROJECT_DIR / "reports" / "pages" / "zz_broken_query_test.md"
+
+
+@pytest.fixture()
+def broken_page():
+    BROKEN_PAGE.write_text(
+        "---\ntitle: 测试用错误页\n---\n\n```sql missing\nselect * from warehouse.no_such_table\n```\n\n"
+        "<DataTable data={missing} />\n",
+        encoding="utf-8",
+    )
+    yield BROKEN_PAGE
+    BROKEN_PAGE.unlink(missing_ok=True)
+
+
+def test_a_failing_page_query_fails_the_build(broken_page: Path, sample_warehouse: Path) -> None:
+    completed = run_cli("dashboards", "build", "--warehouse", str(sample_warehouse))
+    assert completed.returncode == 2, completed.stdout
+    assert "Error in Query" in completed.stderr or "no_such_table" in completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert not (PROJECT_DIR / "reports" / "build").exists(), "a broken site was left behind"
+
+
+def test_build_without_a_warehouse_says_why(tmp_path: Path) -> None:
+    completed = run_cli("dashboards", "build", "--warehouse", str(tmp_path / "missing.duckdb"))
+    assert completed.returncode == 2
+    assert "does not exist" in completed.stderr and len(completed.stderr.strip().splitlines()) == 1
