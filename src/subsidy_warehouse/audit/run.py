@@ -119,7 +119,7 @@ def run_audit(warehouse: Path, out_dir: Path) -> AuditResult:
     warehouse = warehouse.resolve()
     check_is_warehouse(warehouse)
     rules = load_rule_catalogue()
-    run_dir = new_run_dir(out_dir, started_at)
+    run_dir = new_run_dir(out_dir.resolve(), started_at)
     with open_read_only(warehouse) as con:
         warehouse_fingerprint = fingerprint(con, warehouse)
         dbt_results, dbt_findings = dbt_checks(warehouse, con)
