@@ -203,15 +203,22 @@ def dashboards_build(
     audits: Annotated[
         Path | None, typer.Option("--audits", help="Audit runs folder [default: audits/ beside the warehouse].")
     ] = None,
+    company_pages: Annotated[
+        int,
+        typer.Option(min=0, help="Company pages to prerender (largest first); the others render in the browser."),
+    ] = 1000,
 ) -> None:
     """Build the dashboards from a copy of the warehouse into reports/build (offline)."""
     from .dashboards import build_site
 
     try:
-        site = build_site(resolve_warehouse(warehouse), audits)
+        site = build_site(resolve_warehouse(warehouse), audits, company_pages)
     except UserFacingError as exc:
         fail(str(exc))
-    typer.echo(f"Dashboards built in {site.seconds:.0f} s: {site.site_dir} ({site.size_bytes / 1e6:.1f} MB)")
+    typer.echo(
+        f"Dashboards built in {site.seconds:.0f} s: {site.site_dir} ({site.size_bytes / 1e6:.1f} MB, "
+        f"{site.company_pages:,} company pages prerendered)"
+    )
     typer.echo(f"Audit shown on 数据质量: {site.audit_run or 'none of this warehouse yet (run subsidy audit)'}")
     typer.echo("Open them with: .venv/bin/subsidy dashboards serve   (then http://127.0.0.1:3000/)")
 

@@ -28,6 +28,11 @@ from .errors import UserFacingError
 from .paths import project_dir
 from .query import open_read_only
 
+# Company pages prerendered by default (the largest beneficiaries); the rest render in the browser.
+DEFAULT_COMPANY_PAGES = 1000
+# A page not prerendered has no stored query results; answering Evidence's request for them with "none"
+# (instead of a 404 and a console error) makes it run the page's queries in the browser.
+NO_STORED_QUERIES = Path("api") / "no-prerendered-queries.json"
 # Evidence reports a failing page query on the console but still exits 0: the build fails on these lines.
 BUILD_ERROR_MARKERS = ("Error in Query", "Build failed", "[!]")
 
@@ -38,6 +43,7 @@ class SiteBuild:
     seconds: float
     size_bytes: int
     audit_run: Path | None
+    company_pages: int
 
 
 def reports_dir() -> Path:
@@ -160,22 +166,41 @@ def run_evidence(step: str, cwd: Path) -> str:
     return output
 
 
+def list_company_pages(copy: Path, reports: Path, limit: int) -> int:
+    """Write the prerendered company pages (largest approved totals first) for reports/svelte.config.js."""
+    with duckdb.connect(str(copy), read_only=True) as con:
+        ids = [
+            beneficiary_id
+            for (beneficiary_id,) in con.execute(
+                "select b.beneficiary_id from marts.dim_beneficiaries as b "
+                "left join marts.fct_awards as a on a.beneficiary_id = b.beneficiary_id "
+                "group by b.beneficiary_id order by coalesce(sum(a.approved_amount), 0) desc, b.beneficiary_id "
+                "limit ?",
+                [limit],
+            ).fetchall()
+        ]
+    (reports / ".company-pages.json").write_text(json.dumps([f"/companies/{i}" for i in ids]), encoding="utf-8")
+    return len(ids)
+
+
 def folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def build_site(warehouse: Path, audits_dir: Path | None = None) -> SiteBuild:
+def build_site(
+    warehouse: Path, audits_dir: Path | None = None, company_pages: int = DEFAULT_COMPANY_PAGES
+) -> SiteBuild:
     """Build the static dashboards into reports/build from `warehouse`."""
     started = time.perf_counter()
     reports = reports_dir()
     if not (reports / "node_modules" / "@evidence-dev" / "evidence").is_dir():
         raise UserFacingError(f"Evidence is not installed in {reports}; run `make setup` (npm ci) first.")
     warehouse = warehouse.resolve()
+    copy = reports / "sources" / "warehouse" / "warehouse.duckdb"
     audit_run = copy_for_dashboards(
-        warehouse,
-        audits_dir if audits_dir is not None else warehouse.parent / "audits",
-        reports / "sources" / "warehouse" / "warehouse.duckdb",
+        warehouse, audits_dir if audits_dir is not None else warehouse.parent / "audits", copy
     )
+    prerendered = list_company_pages(copy, reports, company_pages)
     # Evidence copies into build/ without clearing it: pages removed since the last build would linger
     shutil.rmtree(reports / "build", ignore_errors=True)
     site = reports / "build"
@@ -185,16 +210,24 @@ def build_site(warehouse: Path, audits_dir: Path | None = None) -> SiteBuild:
     except UserFacingError:
         shutil.rmtree(site, ignore_errors=True)  # never leave a half-broken site to be served
         raise
-    return SiteBuild(site, time.perf_counter() - started, folder_size(site), audit_run)
+    (site / NO_STORED_QUERIES).write_text("{}\n", encoding="utf-8")
+    return SiteBuild(site, time.perf_counter() - started, folder_size(site), audit_run, prerendered)
 
 
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves the prerendered pages: /companies/X is companies/X.html or companies/X/index.html."""
+    """Serves the built site: a prerendered page where there is one (X.html or X/index.html), else the
+    SPA fallback page, which renders the page in the browser (company pages that were not prerendered)."""
 
     def translate_path(self, path: str) -> str:
         local = Path(super().translate_path(path))
-        if not local.exists() and local.with_suffix(".html").exists():
+        if local.exists():
+            return str(local)
+        if local.with_suffix(".html").exists():
             return str(local.with_suffix(".html"))
+        if local.name == "all-queries.json":
+            return str(Path(self.directory) / NO_STORED_QUERIES)
+        if "." not in local.name:
+            return str(Path(self.directory) / "404.html")
         return str(local)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)

@@ -28,6 +28,7 @@ PAGES = {
     "findings": "/findings",
     "quality": "/quality",
 }
+PRERENDERED = 5
 CHART_PAGES = {"overview", "years", "bureaus", "measures", "findings"}
 RESIDENT_ID = re.compile(r"(?<!\d)\d{6}(18|19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\dA-Za-z])")
 
@@ -40,8 +41,10 @@ def dashboard_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run_cli("build", "--raw-dir", str(root / "raw"), "--warehouse", str(warehouse), check=True)
     audited = run_cli("audit", "--warehouse", str(warehouse))
     assert audited.returncode == 1, audited.stderr  # the sample has fatal findings on purpose
-    built = run_cli("dashboards", "build", "--warehouse", str(warehouse))
+    # few prerendered company pages, so that the others are rendered in the browser through the fallback page
+    built = run_cli("dashboards", "build", "--warehouse", str(warehouse), "--company-pages", str(PRERENDERED))
     assert built.returncode == 0, built.stderr
+    assert f"{PRERENDERED} company pages prerendered" in built.stdout
     assert "Audit shown on 数据质量: " + str(root / "audits") in built.stdout
     return warehouse
 
@@ -149,27 +152,35 @@ def test_bureau_filter_shows_that_bureaus_numbers(page: Page, site_url: str, das
     assert page.problems == []
 
 
-def test_company_page_shows_that_companys_awards(page: Page, site_url: str, dashboard_warehouse: Path) -> None:
-    beneficiary_id, name, count = query_one(
-        dashboard_warehouse,
-        "select beneficiary_id, any_value(beneficiary_name), count(*) from marts.fct_awards "
-        "where beneficiary_id like '91%' group by 1 having count(*) between 2 and 15 order by 1 limit 1",
-    )
-    with duckdb.connect(str(dashboard_warehouse), read_only=True) as con:
-        expected = {
-            r[0]
-            for r in con.execute(
-                "select application_id from marts.fct_awards where beneficiary_id = ?", [beneficiary_id]
-            ).fetchall()
-        }
-    assert len(expected) == count
+def company_with_a_few_awards(warehouse: Path, prerendered: bool) -> tuple[str, str, set[str]]:
+    """A company with 2–100 awards (the page lists 100) whose page was (or was not) prerendered."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        candidates = con.execute(
+            "select beneficiary_id, any_value(beneficiary_name), list(application_id) from marts.fct_awards "
+            "where beneficiary_id like '91%' or beneficiary_id like '52%' or beneficiary_id like '12%' "
+            "group by 1 having count(*) between 2 and 100 order by count(*), 1"
+        ).fetchall()
+    for beneficiary_id, name, applications in candidates:
+        if (SITE / "companies" / beneficiary_id).exists() == prerendered:
+            return beneficiary_id, name, set(applications)
+    raise AssertionError(f"no company with 2–100 awards and prerendered={prerendered}")
+
+
+@pytest.mark.parametrize("prerendered", [True, False], ids=["prerendered", "rendered-in-browser"])
+def test_company_page_shows_that_companys_awards(
+    prerendered: bool, page: Page, site_url: str, dashboard_warehouse: Path
+) -> None:
+    beneficiary_id, name, expected = company_with_a_few_awards(dashboard_warehouse, prerendered)
     open_page(page, f"{site_url}/companies/{beneficiary_id}")
+    page.get_by_text("核定项目（按条款与年度）").first.wait_for()
+    page.wait_for_function("(name) => document.body.innerText.includes(name)", arg=name)
     text = page.locator("body").inner_text()
-    assert name in text
-    shown = set(re.findall(r"SQ\d{11}", text.split("核定项目（按条款与年度）")[1].split("拨付记录")[0]))
+    shown = set(re.findall(r"SQ[0-9A-Z]+", text.split("核定项目（按条款与年度）")[1].split("拨付记录")[0]))
     assert shown == expected
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "company.png"), full_page=True)
+    page.screenshot(
+        path=str(ARTIFACTS / f"company-{'prerendered' if prerendered else 'in-browser'}.png"), full_page=True
+    )
     assert page.problems == []
 
 
