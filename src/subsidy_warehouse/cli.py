@@ -205,7 +205,7 @@ def dashboards_build(
     ] = None,
     company_pages: Annotated[
         int,
-        typer.Option(min=0, help="Company pages to prerender (largest first); the others render in the browser."),
+        typer.Option(min=1, help="Company pages to prerender (largest first); the others render in the browser."),
     ] = 1000,
 ) -> None:
     """Build the dashboards from a copy of the warehouse into reports/build (offline)."""

@@ -28,7 +28,8 @@ from .errors import UserFacingError
 from .paths import project_dir
 from .query import open_read_only
 
-# Company pages prerendered by default (the largest beneficiaries); the rest render in the browser.
+# Company pages prerendered by default (the largest beneficiaries); the rest render in the browser. At least
+# one: SvelteKit fails a build in which a prerenderable route has no page.
 DEFAULT_COMPANY_PAGES = 1000
 # A page not prerendered has no stored query results; answering Evidence's request for them with "none"
 # (instead of a 404 and a console error) makes it run the page's queries in the browser.
@@ -192,6 +193,8 @@ def build_site(
 ) -> SiteBuild:
     """Build the static dashboards into reports/build from `warehouse`."""
     started = time.perf_counter()
+    if company_pages < 1:
+        raise UserFacingError("--company-pages must be at least 1 (SvelteKit needs one page per route).")
     reports = reports_dir()
     if not (reports / "node_modules" / "@evidence-dev" / "evidence").is_dir():
         raise UserFacingError(f"Evidence is not installed in {reports}; run `make setup` (npm ci) first.")
@@ -201,9 +204,9 @@ def build_site(
         warehouse, audits_dir if audits_dir is not None else warehouse.parent / "audits", copy
     )
     prerendered = list_company_pages(copy, reports, company_pages)
-    # Evidence copies into build/ without clearing it: pages removed since the last build would linger
-    shutil.rmtree(reports / "build", ignore_errors=True)
     site = reports / "build"
+    # Evidence copies into build/ without clearing it: pages removed since the last build would linger
+    shutil.rmtree(site, ignore_errors=True)
     try:
         run_evidence("sources", reports)
         run_evidence("build", reports)
