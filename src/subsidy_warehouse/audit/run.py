@@ -6,6 +6,7 @@ here uses a read-only connection. The verdict fails when any check of a fatal ru
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -120,10 +121,14 @@ def run_audit(warehouse: Path, out_dir: Path) -> AuditResult:
     check_is_warehouse(warehouse)
     rules = load_rule_catalogue()
     run_dir = new_run_dir(out_dir.resolve(), started_at)
-    with open_read_only(warehouse) as con:
-        warehouse_fingerprint = fingerprint(con, warehouse)
-        dbt_results, dbt_findings = dbt_checks(warehouse, con)
-        gx_results, gx_findings = expectation_checks(con)
+    try:
+        with open_read_only(warehouse) as con:
+            warehouse_fingerprint = fingerprint(con, warehouse)
+            dbt_results, dbt_findings = dbt_checks(warehouse, con)
+            gx_results, gx_findings = expectation_checks(con)
+    except UserFacingError:
+        shutil.rmtree(run_dir, ignore_errors=True)  # no run folder without a report in it
+        raise
     checks = dbt_results + gx_results
     unknown = {check.rule_code for check in checks} - set(rules)
     if unknown:
