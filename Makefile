@@ -13,12 +13,13 @@ DEMO_DIR := demo
 DEMO_WAREHOUSE := $(DEMO_DIR)/warehouse.duckdb
 SUBSIDY := .venv/bin/subsidy
 
-.PHONY: help setup browser demo test lint clean
+.PHONY: help setup browser demo test lint bench clean
 
 help:
 	@echo "make demo   set up, generate sample data, build the warehouse, audit it, build the dashboards"
 	@echo "make test   run every test (dbt unit and data tests run inside the end-to-end builds)"
 	@echo "make lint   ruff on the Python code"
+	@echo "make bench  time the audit against plain DuckDB on the same data"
 
 $(CURDIR)/.uv-bootstrap/bin/uv:
 	python3 -m venv .uv-bootstrap
@@ -61,11 +62,15 @@ demo: setup
 	@echo "Warehouse: $(DEMO_WAREHOUSE)   try: $(SUBSIDY) query \"select * from marts.fct_awards limit 5\" -w $(DEMO_WAREHOUSE)"
 
 test: setup browser
-	.venv/bin/ruff check src tests
+	.venv/bin/ruff check src tests bench
 	.venv/bin/pytest
 
 lint: setup
-	.venv/bin/ruff check src tests
+	.venv/bin/ruff check src tests bench
+
+# Timings against plain DuckDB on the same data (never part of the tests: wall time is not asserted).
+bench: setup
+	.venv/bin/python bench/bench_audit.py
 
 clean:
 	rm -rf $(DEMO_DIR) target logs .pytest_cache test-artifacts reports/build reports/.evidence
