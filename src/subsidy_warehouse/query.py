@@ -23,6 +23,8 @@ def open_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
         raise UserFacingError(f"Warehouse {warehouse} does not exist; build it first with `subsidy build`.")
     if warehouse.is_dir():
         raise UserFacingError(f"Warehouse path {warehouse} is a directory, not a DuckDB file.")
+    if warehouse.stat().st_size == 0:
+        raise UserFacingError(f"Warehouse {warehouse} is an empty file, not a DuckDB warehouse.")
     try:
         return duckdb.connect(str(warehouse), read_only=True)
     except duckdb.IOException as exc:

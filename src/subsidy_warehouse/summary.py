@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import typer
@@ -9,9 +10,15 @@ import typer
 from .query import open_read_only
 
 
-def wan_yuan(amount) -> str:
-    """Yuan as 万元 with two decimals, the unit district officials read amounts in."""
-    return f"{(amount or 0) / 10000:,.2f} 万元"
+def wan(amount: object) -> str:
+    """Yuan (a number or its text) as 万元 with two decimals and separators, rounded half up."""
+    value = (Decimal(str(amount or 0)) / 10000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{value:,.2f}"
+
+
+def wan_yuan(amount: object) -> str:
+    """Yuan as 万元 with its unit, the way district officials read amounts."""
+    return f"{wan(amount)} 万元"
 
 
 def print_summary(warehouse: Path) -> None:

@@ -36,8 +36,12 @@ RESIDENT_ID = r"^\d{6}(18|19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\
 ROLLUPS = ("agg_disbursements_by_company_year", "agg_disbursements_by_bureau_year", "agg_disbursements_by_clause_year")
 
 
+def to_cents(column: str) -> str:
+    return f"cast(round({column} * 100) as bigint)"
+
+
 def cents(column: str) -> str:
-    return f"cast(round({column} * 100) as bigint) as {column.removesuffix('_amount')}_cents"
+    return f"{to_cents(column)} as {column.removesuffix('_amount')}_cents"
 
 
 @dataclass
@@ -86,10 +90,10 @@ def frame_suites(con: duckdb.DuckDBPyConnection) -> list[FrameSuite]:
     measures = seed_values("policy_measures", "measure_code")
     bureaus = seed_values("policy_bureaus", "bureau_name_zh")
     disbursed = con.execute(
-        "select count(*), coalesce(sum(cast(round(signed_amount * 100) as bigint)), 0) from marts.fct_disbursements"
+        f"select count(*), coalesce(sum({to_cents('signed_amount')}), 0) from marts.fct_disbursements"
     ).fetchone()
     approved_cents = con.execute(
-        "select coalesce(sum(cast(round(approved_amount * 100) as bigint)), 0) from marts.fct_awards"
+        f"select coalesce(sum({to_cents('approved_amount')}), 0) from marts.fct_awards"
     ).fetchone()[0]
 
     def awards() -> list[tuple[str, gxe.Expectation]]:

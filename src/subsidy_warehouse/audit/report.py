@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-from decimal import Decimal
 from pathlib import Path
 
 import jinja2
 import xlsxwriter
 
 from ..paths import project_dir
+from ..summary import wan
 from .model import FINDING_COLUMNS, Finding
 
 SEVERITY_ZH = {"fatal": "致命", "warning": "警告"}
@@ -29,12 +29,6 @@ FINDING_HEADERS_ZH = {
     "amount_at_issue": "涉及金额（元）",
     "detail": "说明",
 }
-
-
-def wan(amount: str | Decimal) -> str:
-    """Yuan to 万元 with two decimals, rounded half up."""
-    value = (Decimal(amount) / 10000).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
-    return f"{value:,.2f}"
 
 
 def measure_titles() -> dict[str, str]:

@@ -45,8 +45,6 @@ class AuditResult:
 
 
 def check_is_warehouse(warehouse: Path) -> None:
-    if warehouse.is_file() and warehouse.stat().st_size == 0:
-        raise UserFacingError(f"Warehouse {warehouse} is an empty file, not a DuckDB warehouse.")
     with open_read_only(warehouse) as con:
         present = {f"{s}.{t}" for s, t in con.execute("select schema_name, table_name from duckdb_tables()").fetchall()}
     missing = [table for table in REQUIRED_TABLES if table not in present]
