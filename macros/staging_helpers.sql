@@ -5,6 +5,18 @@
     nullif(trim({{ column }}), '')
 {%- endmacro %}
 
+{#- Free text as staging keeps it: trimmed, with every resident ID number written in it replaced by the
+    holder's pseudonym. Every raw column but the beneficiary identifier goes through here. -#}
+{% macro masked_text(column) -%}
+    {{ subsidy_warehouse.pseudonymise_personal_ids(subsidy_warehouse.clean_text(column)) }}
+{%- endmacro %}
+
+{#- An identifier column (application, disbursement, project, voucher): full-width characters folded, no
+    whitespace (as `subsidy load` writes them), resident ID numbers in it pseudonymised. -#}
+{% macro masked_identifier(column) -%}
+    {{ subsidy_warehouse.pseudonymise_personal_ids("nullif(" ~ subsidy_warehouse.fold_identifier(column) ~ ", '')") }}
+{%- endmacro %}
+
 {#- A fingerprint of a row's values, to tell exact duplicates from conflicting versions. -#}
 {% macro row_fingerprint(columns) -%}
     {%- set parts = [] -%}
@@ -12,7 +24,7 @@
         {%- do parts.append("coalesce(" ~ column ~ ", '\u2205')") -%}
         {%- if not loop.last %}{% do parts.append("'|'") %}{% endif -%}
     {%- endfor -%}
-    {{ dbt.hash(dbt.concat(parts)) }}
+    {{ subsidy_warehouse.sha256_hex(dbt.concat(parts)) }}
 {%- endmacro %}
 
 {#- The rejection reasons of a row, joined by '；', or null when there is none. -#}
@@ -20,9 +32,9 @@
     nullif(concat_ws('；', {{ reason_expressions | join(', ') }}), '')
 {%- endmacro %}
 
-{#- Reason when a required text is missing. -#}
-{% macro reason_if_missing(column, label) -%}
-    case when {{ column }} is null then '缺少{{ label }}（{{ column }}）' end
+{#- Reason when a required text is missing; `contract_column` names it as the raw file does. -#}
+{% macro reason_if_missing(column, label, contract_column=none) -%}
+    case when {{ column }} is null then '缺少{{ label }}（{{ contract_column or column }}）' end
 {%- endmacro %}
 
 {#- Reason when a present text could not be cast (`typed` is null while `text` is not). -#}
@@ -31,13 +43,17 @@
         then {{ dbt.concat(["'" ~ label ~ "（" ~ typed_column ~ "）不是" ~ expected ~ "：'", text_column]) }} end
 {%- endmacro %}
 
-{#- Reason when an amount cannot be read: negative, or not a plain yuan amount with at most two decimals. -#}
+{#- Reason when an amount cannot be read: negative, beyond the contract's range, or not a plain yuan amount
+    with at most two decimals. -#}
 {% macro reason_if_bad_amount(text_column, typed_column, label) -%}
     case
+        when {{ text_column }} is null or {{ typed_column }} is not null then null
         when {{ subsidy_warehouse.regex_match(text_column, '^-[0-9.]+$') }}
             then {{ dbt.concat(["'" ~ label ~ "（" ~ typed_column ~ "）为负数：'", text_column]) }}
-        when {{ text_column }} is not null and {{ typed_column }} is null
-            then {{ dbt.concat(["'" ~ label ~ "（" ~ typed_column ~ "）不是金额（元，最多两位小数）：'", text_column]) }}
+        when {{ subsidy_warehouse.regex_match(text_column, '^[0-9]{' ~ (money_integer_digits() + 1) ~ ',}([.][0-9]*)?$') }}
+            then {{ dbt.concat(["'" ~ label ~ "（" ~ typed_column ~ "）超出合同范围（最多 " ~ money_integer_digits()
+                ~ " 位整数，即不到一万亿元）：'", text_column]) }}
+        else {{ dbt.concat(["'" ~ label ~ "（" ~ typed_column ~ "）不是金额（元，最多两位小数）：'", text_column]) }}
     end
 {%- endmacro %}
 
@@ -47,40 +63,41 @@
         then {{ dbt.concat(["'" ~ label ~ "（" ~ column ~ "）取值无效：'", column]) }} end
 {%- endmacro %}
 
-{#- True when rows sharing this id differ in any value (conflicting versions). -#}
-{% macro has_conflicting_versions(id_column) -%}
-    ({{ id_column }} is not null
-        and min(row_fingerprint) over (partition by {{ id_column }})
-            <> max(row_fingerprint) over (partition by {{ id_column }}))
+{#- The identifiers of `relation` written more than once: how many copies, the line of the first, and how
+    many different versions. Fingerprints are taken of these rows only, so a file without duplicates costs
+    one aggregation. -#}
+{% macro repeated_identifiers(relation, id_column, value_columns) -%}
+    select
+        {{ id_column }},
+        count(*) as id_copies,
+        min(source_line) as first_source_line,
+        count(distinct {{ subsidy_warehouse.row_fingerprint(value_columns) }}) as id_versions
+    from {{ relation }}
+    where {{ id_column }} in (
+        select {{ id_column }} from {{ relation }} group by {{ id_column }} having count(*) > 1
+    )
+    group by {{ id_column }}
 {%- endmacro %}
 
-{#- How a row ends up: conflicting versions of one id are all rejected; exact copies collapse onto the
-    first; a row with any unreadable value is rejected; the rest is staged. -#}
-{% macro row_disposition(id_column) -%}
+{#- The disposition columns of a base model, from the row and its `repeated` (repeated_identifiers) row:
+    conflicting versions of one id are all rejected; exact copies collapse onto the first; a row with any
+    unreadable value is rejected; the rest is staged. -#}
+{% macro disposition_columns(id_column, id_label, repeated='repeated') -%}
+    case when {{ id_column }} is not null then coalesce({{ repeated }}.id_copies, 1) end as id_copies,
+    case when {{ id_column }} is not null then coalesce({{ repeated }}.id_versions, 1) end as id_versions,
     case
-        when {{ subsidy_warehouse.has_conflicting_versions(id_column) }} then 'rejected'
-        when {{ id_column }} is not null
-            and source_row_number > min(source_row_number) over (partition by {{ id_column }})
-            then 'collapsed_duplicate'
+        when {{ repeated }}.id_versions > 1 then 'rejected'
+        when source_line > {{ repeated }}.first_source_line then 'collapsed_duplicate'
         when value_rejection_reason is not null then 'rejected'
         else 'staged'
-    end
-{%- endmacro %}
-
-{#- Reason for a row, adding the conflicting-versions reason to the value reasons. -#}
-{% macro disposition_reason(id_column, id_label) -%}
+    end as row_disposition,
     case
-        when {{ subsidy_warehouse.has_conflicting_versions(id_column) }}
+        when {{ repeated }}.id_versions > 1
             then {{ dbt.concat([
                 "'" ~ id_label ~ "出现多次且内容不一致，所有版本均拒收'",
                 "coalesce(" ~ dbt.concat(["'；'", "value_rejection_reason"]) ~ ", '')"]) }}
         else value_rejection_reason
-    end
-{%- endmacro %}
-
-{#- Number of rows sharing this id (1 for a unique id, null when the id is missing). -#}
-{% macro id_copies(id_column) -%}
-    case when {{ id_column }} is not null then count(*) over (partition by {{ id_column }}) end
+    end as rejection_reason
 {%- endmacro %}
 
 {#- Raw values of a row as a JSON object, for the rejects table. -#}

@@ -1,5 +1,12 @@
 {#- Casts that return null instead of failing, for text read from raw files. Each guards the text with
-    the contract's format first, so `1e3`, `2025/3/1` or ` 12` are not quietly accepted. -#}
+    the contract's format first, so `1e3`, `2025/3/1` or ` 12` are not quietly accepted, and casts with
+    try_cast (or the engine's equivalent), so that no text can stop the build. -#}
+
+{#- Integer digits an amount may have: below one trillion yuan (万亿), far above any award or base, so that
+    no product of the cap arithmetic overflows DECIMAL(18,2). The contract in the README says the same. -#}
+{% macro money_integer_digits() -%}
+    {{ return(12) }}
+{%- endmacro %}
 
 {% macro safe_to_date(expression) -%}
     {{ return(adapter.dispatch('safe_to_date', 'subsidy_warehouse')(expression)) }}
@@ -16,8 +23,8 @@
 {%- endmacro %}
 
 {% macro default__safe_to_money(expression) -%}
-    case when {{ subsidy_warehouse.regex_match(expression, '^[0-9]{1,16}([.][0-9]{1,2})?$') }}
-        then cast({{ expression }} as decimal(18, 2)) end
+    case when {{ subsidy_warehouse.regex_match(expression, '^[0-9]{1,' ~ money_integer_digits() ~ '}([.][0-9]{1,2})?$') }}
+        then try_cast({{ expression }} as decimal(18, 2)) end
 {%- endmacro %}
 
 {% macro safe_to_integer(expression) -%}
@@ -26,5 +33,5 @@
 
 {% macro default__safe_to_integer(expression) -%}
     case when {{ subsidy_warehouse.regex_match(expression, '^[0-9]{1,9}$') }}
-        then cast({{ expression }} as integer) end
+        then try_cast({{ expression }} as integer) end
 {%- endmacro %}

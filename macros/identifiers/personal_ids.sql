@@ -1,18 +1,39 @@
-{#- Personal identifiers (resident ID, passport) never leave the raw layer in clear. -#}
+{#- Personal identifiers (resident ID, passport) never leave the raw layer in clear. Each macro has its twin
+    in src/subsidy_warehouse/identifiers.py, and the tests hold the two to the same answers. -#}
 
-{#- A stable, salted pseudonym for any beneficiary identifier as written in the raw files. Used to join
-    applications to beneficiaries without carrying the identifier itself. -#}
-{% macro beneficiary_ref_hash(raw_id) -%}
-    substr({{ subsidy_warehouse.sha256_hex(dbt.concat(["'" ~ var('id_hash_salt') ~ "|'", raw_id])) }}, 1, 32)
+{#- Full-width digits and Latin letters folded to ASCII, whitespace of any kind removed: an identifier as
+    bureaus mean it, however it was typed (identifiers.fold_identifier). -#}
+{% macro fold_identifier(expression) -%}
+    {%- set ascii = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz' -%}
+    {%- set full_width = '０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ' -%}
+    {{ subsidy_warehouse.regex_replace_all(
+        "translate(" ~ expression ~ ", '" ~ full_width ~ "', '" ~ ascii ~ "')", whitespace_class() ~ '+', '') }}
 {%- endmacro %}
 
-{#- The identifier people see: a company's USCC as it is (public register data), a person's replaced by
-    'P' and the first 15 characters of its pseudonym. -#}
-{% macro beneficiary_public_id(raw_id, id_type) -%}
+{#- Every kind of whitespace an identifier may carry: ASCII blanks, no-break and ideographic spaces. -#}
+{% macro whitespace_class() -%}
+    {{ return('[ \\t\\n\\r\\f\\v\\x{00A0}\\x{3000}]') }}
+{%- endmacro %}
+
+{#- A beneficiary identifier as compared everywhere: `folded` (fold_identifier, upper case) with a
+    15-digit first-generation resident ID turned into its 18-digit form, so that one person is one person. -#}
+{% macro normalised_beneficiary_id(folded) -%}
     case
-        when {{ id_type }} = 'uscc' then {{ raw_id }}
-        else {{ dbt.concat(["'P'", "substr(" ~ subsidy_warehouse.beneficiary_ref_hash(raw_id) ~ ", 1, 15)"]) }}
+        when {{ subsidy_warehouse.is_first_generation_id(folded) }}
+            then {{ subsidy_warehouse.upgraded_first_generation_id(folded) }}
+        else {{ folded }}
     end
+{%- endmacro %}
+
+{#- A stable, salted pseudonym for a (normalised) beneficiary identifier: the join key between raw files,
+    which never carries the identifier itself. -#}
+{% macro beneficiary_ref_hash(normalised_id) -%}
+    substr({{ subsidy_warehouse.sha256_hex(dbt.concat(["'" ~ var('id_hash_salt') ~ "|'", normalised_id])) }}, 1, 32)
+{%- endmacro %}
+
+{#- The identifier people see for a person: 'P' and the first 15 characters of the pseudonym. -#}
+{% macro person_pseudonym(normalised_id) -%}
+    {{ dbt.concat(["'P'", "substr(" ~ subsidy_warehouse.beneficiary_ref_hash(normalised_id) ~ ", 1, 15)"]) }}
 {%- endmacro %}
 
 {#- A masked rendering for display: first 4 and last 2 characters, the rest as '*'. -#}
@@ -25,4 +46,23 @@
             "repeat('*', " ~ dbt.length(raw_id) ~ " - 6)",
             "substr(" ~ raw_id ~ ", " ~ dbt.length(raw_id) ~ " - 1, 2)"]) }}
     end
+{%- endmacro %}
+
+{#- `text` with every resident ID number written in it (a run of 15 or 17 digits and a check character
+    that looks_like_resident_id accepts) replaced by the holder's pseudonym: the same person's pseudonym in
+    every column, so keys that hold one still join. -#}
+{% macro pseudonymise_personal_ids(text) -%}
+    {{ return(adapter.dispatch('pseudonymise_personal_ids', 'subsidy_warehouse')(text)) }}
+{%- endmacro %}
+
+{% macro default__pseudonymise_personal_ids(text) -%}
+    {%- set token = 'id_token' -%}
+    {%- set normalised = "case when length(" ~ token ~ ") = 15 then "
+        ~ subsidy_warehouse.upgraded_first_generation_id(token) ~ " else upper(" ~ token ~ ") end" -%}
+    case when {{ subsidy_warehouse.regex_match(text, '[0-9]{15}') }} then list_reduce(
+        list_concat([{{ text }}], list_filter(
+            regexp_extract_all({{ text }}, '[0-9]{15,}[Xx]?'),
+            lambda {{ token }}: {{ subsidy_warehouse.looks_like_resident_id(token) }})),
+        lambda pseudonymised, {{ token }}: replace(pseudonymised, {{ token }}, {{ subsidy_warehouse.person_pseudonym(normalised) }}))
+    else {{ text }} end
 {%- endmacro %}

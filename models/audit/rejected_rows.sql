@@ -1,5 +1,5 @@
--- Every raw row that could not be read, with its reason and raw values. Personal identifiers in the
--- raw values are masked. None of these rows reaches the marts.
+-- Every raw record that could not be read, with its reason, its lines and raw values. Personal
+-- identifiers in the raw values are masked or pseudonymised. None of these records reaches the marts.
 with beneficiaries as (
     select * from {{ ref('base_raw__beneficiaries') }}
     where row_disposition = 'rejected'
@@ -22,7 +22,8 @@ unreadable as (
 unioned as (
     select
         source_file,
-        source_row_number,
+        source_line,
+        source_last_line,
         'beneficiary' as record_type,
         beneficiary_id_display as record_id,
         rejection_reason,
@@ -36,7 +37,8 @@ unioned as (
 
     select
         source_file,
-        source_row_number,
+        source_line,
+        source_last_line,
         'application' as record_type,
         application_id as record_id,
         rejection_reason,
@@ -54,7 +56,8 @@ unioned as (
 
     select
         source_file,
-        source_row_number,
+        source_line,
+        source_last_line,
         'disbursement' as record_type,
         disbursement_id as record_id,
         rejection_reason,
@@ -66,11 +69,12 @@ unioned as (
 
     union all
 
-    -- a row that could not be split into columns may hold a personal identifier anywhere: its text is
-    -- not kept, only its length
+    -- a record that could not be split into columns may hold a personal identifier anywhere: its text
+    -- is not kept, only its length
     select
         source_file,
-        row_number as source_row_number,
+        first_line as source_line,
+        last_line as source_last_line,
         'unreadable' as record_type,
         cast(null as varchar) as record_id,
         reason as rejection_reason,
@@ -79,7 +83,7 @@ unioned as (
 )
 
 select
-    {{ dbt.concat(['source_file', "'#'", dbt.cast('source_row_number', api.Column.translate_type('string'))]) }}
+    {{ dbt.concat(['source_file', "'#'", dbt.cast('source_line', api.Column.translate_type('string'))]) }}
         as rejected_row_id,
     *
 from unioned

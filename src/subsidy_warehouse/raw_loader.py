@@ -1,39 +1,64 @@
-"""Reads the raw CSV files of the contract into the `raw` schema of a DuckDB file, as text.
+"""Reads the raw CSV files of the contract into the `raw` schema of a DuckDB file, as text, line by line.
 
-Every data row of a file lands either in `raw.<entity>` (with its file name and row number) or, when
-it cannot be split into the header's columns, in `raw.unreadable_rows` with the reason. Nothing is
-typed here: staging models cast with care and reject what they cannot read.
+Every physical line of a file is accounted for, counted independently of any CSV parser: the header, a
+blank line, or a line of exactly one record. A record is one line, or several when a quoted value holds
+line breaks; such a record must be plausible (at most MAX_RECORD_LINES lines, fields of at most
+MAX_FIELD_CHARS characters, exactly the header's number of fields). An opening quote that does not close
+plausibly is a stray quote: its line is rejected alone and the lines after it are read again as records of
+their own. A record that cannot be split into the header's columns goes to `raw.unreadable_rows` with its
+reason and its first and last line; the others land in `raw.<entity>`. Nothing is typed here: staging
+models cast with care and reject what they cannot read.
+
+The bytes are split into lines with numpy and handed to DuckDB as Arrow arrays, in chunks (memory stays
+bounded); DuckDB splits the lines into fields. The same field pattern serves SQL and Python.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .contract import PROVENANCE_COLUMNS, RAW_FILES, RawFile
 from .errors import UserFacingError
 
+CHUNK_BYTES = 64 << 20
+MAX_RECORD_LINES = 10  # a quoted value may hold a few line breaks (an address), never a page of records
+MAX_FIELD_CHARS = 1_000  # longer than any name, code or amount: a value this long swallowed other records
+# One field of a line and the comma after it: a quoted value ("" is a quote inside it, spaces or tabs
+# around it allowed) or an unquoted one without quotes. A line is well formed when these fields cover it.
+FIELD_PATTERN = r'([ \t]*"(?:[^"]|"")*"[ \t]*|[^,"]*),'
+LINE_SCHEMA = pa.schema([("line_no", pa.int64()), ("line", pa.large_string())])
+BOM = "\ufeff"
+
 
 @dataclass(frozen=True)
-class ParsedFile:
-    """A raw file split into rows: the readable ones by contract column, the others with a reason."""
+class RawFileRead:
+    """What reading one raw file gave: its identity and how its physical lines were accounted for."""
 
     raw_file: RawFile
     path: Path
     sha256: str
-    columns: dict[str, list[str | None]]
-    row_numbers: list[int]
-    unreadable: list[tuple[int, str, str]]  # (row number, reason, the row as read)
+    file_bytes: int
+    physical_lines: int
+    blank_lines: int
+    records: int
+    unreadable_records: int
 
-    @property
-    def data_rows(self) -> int:
-        return len(self.row_numbers) + len(self.unreadable)
+
+@dataclass(frozen=True)
+class Header:
+    """The header line of a file: the position of each contract and provenance column it names."""
+
+    width: int
+    positions: dict[str, int]
 
 
 def check_raw_dir(raw_dir: Path) -> list[Path]:
@@ -48,114 +73,320 @@ def check_raw_dir(raw_dir: Path) -> list[Path]:
     return [raw_dir / f.file_name for f in RAW_FILES]
 
 
-def _decode(path: Path, data: bytes) -> str:
-    if not data.strip():
-        raise UserFacingError(f"{path} is empty; it needs at least a header row.")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UserFacingError(
-            f"{path} is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}); "
-            "save it as UTF-8 or bring it in with `subsidy load`."
-        ) from None
+def split_fields(text: str) -> list[str] | None:
+    """The fields of one record as written (quotes kept), or None when its quoting is malformed."""
+    if '"' not in text:
+        return text.split(",")
+    fields = re.findall(FIELD_PATTERN, text + ",")
+    return fields if sum(len(f) + 1 for f in fields) == len(text) + 1 else None
 
 
-def parse_raw_file(path: Path, raw_file: RawFile) -> ParsedFile:
-    """Parse one CSV of the contract; raises UserFacingError when the file as a whole is unusable."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UserFacingError(f"Cannot read {path}: {exc.strerror}.") from None
-    text = _decode(path, data)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [name.strip().lower() for name in next(reader)]
-    except (StopIteration, csv.Error) as exc:
-        raise UserFacingError(f"{path} has no readable header row ({exc}).") from None
-    duplicated = sorted({name for name in header if name and header.count(name) > 1})
+def unquote(field: str) -> str:
+    stripped = field.strip(" \t")
+    if len(stripped) >= 2 and stripped[0] == '"' and stripped[-1] == '"':
+        return stripped[1:-1].replace('""', '"')
+    return field
+
+
+def parse_header(path: Path, raw_file: RawFile, first_line: str) -> Header:
+    """Column positions from the header line; raises UserFacingError when the file cannot be read at all."""
+    fields = split_fields(first_line.removeprefix(BOM))
+    if fields is None or first_line.count('"') % 2:
+        raise UserFacingError(f"{path} has no readable header row (its quotes do not pair up on the first line).")
+    names = [unquote(field).strip().lower() for field in fields]
+    duplicated = sorted({name for name in names if name and names.count(name) > 1})
     if duplicated:
         raise UserFacingError(f"{path} has the column(s) {', '.join(duplicated)} more than once.")
-    missing = [name for name in raw_file.columns if name not in header]
+    missing = [name for name in raw_file.columns if name not in names]
     if missing:
         raise UserFacingError(f"{path} is missing required column(s): {', '.join(missing)}.")
+    wanted = (*raw_file.columns, *PROVENANCE_COLUMNS)
+    return Header(len(names), {name: names.index(name) for name in wanted if name in names})
 
-    positions = [header.index(name) for name in raw_file.columns]
-    width = len(header)
-    good_rows: list[list[str]] = []
-    row_numbers: list[int] = []
-    unreadable: list[tuple[int, str, str]] = []
-    row_number = 0
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            row_number += 1
-            unreadable.append((row_number, f"CSV 格式错误：{exc}", ""))
-            continue
-        if not row or (len(row) == 1 and not row[0].strip()):
-            continue  # a blank line holds no record
-        row_number += 1
-        if len(row) != width:
-            unreadable.append((row_number, f"字段数为 {len(row)}，与表头的 {width} 列不一致", ",".join(row)))
-            continue
-        good_rows.append(row)
-        row_numbers.append(row_number)
 
-    columns: dict[str, list[str | None]] = {}
-    for name, position in zip(raw_file.columns, positions, strict=True):
-        columns[name] = [row[position] if row[position] != "" else None for row in good_rows]
-    for name in PROVENANCE_COLUMNS:  # kept when present, so every row traces back to a bureau file
-        position = header.index(name) if name in header else None
-        columns[name] = [row[position] or None if position is not None else None for row in good_rows]
-    return ParsedFile(
-        raw_file=raw_file,
-        path=path,
-        sha256=hashlib.sha256(data).hexdigest(),
-        columns=columns,
-        row_numbers=row_numbers,
-        unreadable=unreadable,
+def _undecodable(path: Path, data: bytes, first_line_no: int, offset: int) -> UserFacingError:
+    try:
+        data.decode("utf-8")
+        position = len(data)
+    except UnicodeDecodeError as exc:
+        position = exc.start
+    line_no = first_line_no + data.count(b"\n", 0, position)
+    byte = data[position] if position < len(data) else 0
+    return UserFacingError(
+        f"{path} is not UTF-8 text (byte {byte:#04x} on line {line_no}, offset {offset + position}); "
+        "save it as UTF-8 or bring it in with `subsidy load`."
     )
 
 
-def parse_raw_dir(raw_dir: Path) -> list[ParsedFile]:
-    """Check and parse every file of the contract, before anything is written anywhere."""
-    paths = check_raw_dir(raw_dir)
-    return [parse_raw_file(path, raw_file) for path, raw_file in zip(paths, RAW_FILES, strict=True)]
+class LineReader:
+    """Streams a file as Arrow batches of (line number, line without its line break), hashing it on the way.
+
+    Lines are cut at every '\\n' and nowhere else; a '\\r' before it is dropped, any other '\\r' is text.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.sha256 = hashlib.sha256()
+        self.file_bytes = 0
+        self.physical_lines = 0
+        self.first_line = ""
+        self.error: UserFacingError | None = None
+
+    def _batch(self, data: bytes, ends: np.ndarray, offset: int) -> pa.RecordBatch:
+        offsets = np.empty(len(ends) + 1, np.int64)
+        offsets[0] = 0
+        offsets[1:] = ends
+        lines = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(data))
+        try:
+            lines.validate(full=True)
+        except pa.ArrowInvalid:
+            raise _undecodable(self.path, data, self.physical_lines + 1, offset) from None
+        lines = pc.utf8_rtrim(lines, characters="\r\n") if len(ends) else lines
+        numbers = np.arange(self.physical_lines + 1, self.physical_lines + 1 + len(ends), dtype=np.int64)
+        if self.physical_lines == 0 and len(ends):
+            self.first_line = lines[0].as_py()
+        self.physical_lines += len(ends)
+        return pa.record_batch([pa.array(numbers), lines], schema=LINE_SCHEMA)
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """The file's lines; a file that cannot be read stops the stream and leaves its error in `error`
+        (an exception raised inside the stream would reach the caller wrapped in DuckDB's own)."""
+        try:
+            yield from self._read()
+        except UserFacingError as exc:
+            self.error = exc
+
+    def _read(self) -> Iterator[pa.RecordBatch]:
+        carry = b""
+        offset = 0  # file offset of `carry`'s first byte
+        try:
+            handle = self.path.open("rb")
+        except OSError as exc:
+            raise UserFacingError(f"Cannot read {self.path}: {exc.strerror}.") from None
+        with handle:
+            while block := handle.read(CHUNK_BYTES):
+                self.sha256.update(block)
+                self.file_bytes += len(block)
+                data = carry + block
+                newlines = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+                if len(newlines) == 0:
+                    carry = data
+                    continue
+                end = int(newlines[-1]) + 1
+                yield self._batch(data[:end], newlines + 1, offset)
+                carry, offset = data[end:], offset + end
+        if carry:  # the last line has no line break
+            yield self._batch(carry, np.array([len(carry)], np.int64), offset)
 
 
-def write_raw_schema(con: duckdb.DuckDBPyConnection, parsed_files: list[ParsedFile]) -> None:
-    """Create the `raw` schema: one all-text table per file, unreadable rows and a file register."""
-    con.execute("create schema if not exists raw")
-    unreadable_rows: dict[str, list] = {"source_file": [], "row_number": [], "reason": [], "raw_line": []}
-    register: dict[str, list] = {"source_file": [], "entity": [], "file_sha256": [], "data_rows": []}
-    for parsed in parsed_files:
-        name = parsed.raw_file.file_name
-        table = pa.table(
-            {
-                "_source_file": pa.array([name] * len(parsed.row_numbers), pa.string()),
-                "_row_number": pa.array(parsed.row_numbers, pa.int64()),
-                **{col: pa.array(values, pa.string()) for col, values in parsed.columns.items()},
-            }
+def _plausible_span(lines: dict[int, str], first: int, last: int, width: int) -> bool:
+    if last - first + 1 > MAX_RECORD_LINES or any(n not in lines for n in range(first, last + 1)):
+        return False
+    fields = split_fields("\n".join(lines[n] for n in range(first, last + 1)))
+    return fields is not None and len(fields) == width and all(len(f) <= MAX_FIELD_CHARS for f in fields)
+
+
+def find_multiline_records(
+    con: duckdb.DuckDBPyConnection, width: int
+) -> tuple[list[tuple[int, int, str]], list[tuple[int, str]]]:
+    """Records spanning several lines (first line, last line, text) and stray-quote lines (line, reason).
+
+    Only lines with an odd number of quotes open or close a quoted line break; these are few, so the
+    decision runs here, over them and the lines that follow each, in order.
+    """
+    odd = [n for (n,) in con.execute(
+        "select line_no from lines where line_no > 1 and contains(line, '\"') "
+        "and (length(line) - length(replace(line, '\"', ''))) % 2 = 1 order by line_no"
+    ).fetchall()]  # fmt: skip
+    if not odd:
+        return [], []
+    con.execute("create or replace temp table odd_lines as select unnest(?::bigint[]) as line_no", [odd])
+    window = dict(
+        con.execute(
+            f"select lines.line_no, lines.line from lines inner join odd_lines "
+            f"on lines.line_no between odd_lines.line_no and odd_lines.line_no + {MAX_RECORD_LINES - 1}"
+        ).fetchall()
+    )
+    spans: list[tuple[int, int, str]] = []
+    stray: list[tuple[int, str]] = []
+    opened: int | None = None
+    for line_no in odd:
+        if opened is None:
+            opened = line_no
+        elif _plausible_span(window, opened, line_no, width):
+            spans.append((opened, line_no, "\n".join(window[n] for n in range(opened, line_no + 1))))
+            opened = None
+        else:
+            stray.append((opened, f"引号未配对：第 {opened} 行的引号在 {MAX_RECORD_LINES} 行内没有形成一条完整记录，该行单独拒收"))
+            opened = line_no
+    if opened is not None:
+        stray.append((opened, f"引号未配对：第 {opened} 行的引号直到文件末尾都没有闭合，该行单独拒收"))
+    return spans, stray
+
+
+def _records_sql(name: str, header: Header, raw_file: RawFile, has_multiline: bool) -> str:
+    """Every record of the file split into the contract's columns, or, when it cannot be, the reason and
+    the record as written (`_unreadable_reason`, `_unreadable_text`; moved out by read_raw_file)."""
+    if has_multiline:
+        records = """
+            select line_no as first_line, line_no as last_line, line as text, cast(null as varchar) as stray_reason
+            from lines
+            where line_no > 1 and trim(line, ' \t') <> ''
+                and line_no not in (select line_no from span_lines union all select line_no from stray_lines)
+            union all select first_line, last_line, text, null from spans
+            union all select line_no, line_no, line, reason from stray_lines inner join lines using (line_no)
+        """
+    else:
+        records = """
+            select line_no as first_line, line_no as last_line, line as text, cast(null as varchar) as stray_reason
+            from lines
+            where line_no > 1 and trim(line, ' \t') <> ''
+        """
+    columns = [
+        f"nullif(field_values[{header.positions[column] + 1}], '') as {column}"
+        if column in header.positions
+        else f"cast(null as varchar) as {column}"
+        for column in (*raw_file.columns, *PROVENANCE_COLUMNS)
+    ]
+    return f"""
+        with records as ({records}),
+        split as (
+            select
+                *,
+                contains(text, '"') as is_quoted,
+                case when contains(text, '"') then regexp_extract_all(text || ',', '{FIELD_PATTERN}', 1)
+                    else string_split(text, ',') end as fields
+            from records
+        ),
+        checked as (
+            -- nested cases, so that the list work runs only for the few lines that need it
+            select
+                *,
+                case
+                    when stray_reason is not null then stray_reason
+                    when is_quoted then case
+                        when list_sum(list_transform(fields, lambda f: length(f) + 1)) <> length(text) + 1
+                            then '引号位置不规范：引号只能包住整个字段，字段内的引号要写成两个（""）' end
+                end as quoting_reason
+            from split
+        ),
+        classified as (
+            select
+                first_line,
+                last_line,
+                text,
+                case
+                    when quoting_reason is not null then quoting_reason
+                    when len(fields) <> {header.width} then '字段数为 ' || len(fields) || '，与表头的 {header.width} 列不一致'
+                    when length(text) > {MAX_FIELD_CHARS} then case
+                        when list_max(list_transform(fields, lambda f: length(f))) > {MAX_FIELD_CHARS}
+                            then '字段过长（超过 {MAX_FIELD_CHARS} 个字符），疑似引号未闭合吞并了其他记录' end
+                end as unreadable_reason,
+                case when is_quoted then list_transform(fields, lambda f: case
+                        when contains(f, '"')
+                            then replace(regexp_extract(f, '^[ \\t]*"(.*)"[ \\t]*$', 1, 's'), '""', '"')
+                        else f end)
+                    else fields end as field_values
+            from checked
         )
-        con.register("incoming", table)
-        con.execute(f"create or replace table raw.{parsed.raw_file.entity} as select * from incoming")
-        con.unregister("incoming")
-        for row_number, reason, line in parsed.unreadable:
-            unreadable_rows["source_file"].append(name)
-            unreadable_rows["row_number"].append(row_number)
-            unreadable_rows["reason"].append(reason)
-            unreadable_rows["raw_line"].append(line)
-        register["source_file"].append(name)
-        register["entity"].append(parsed.raw_file.entity)
-        register["file_sha256"].append(parsed.sha256)
-        register["data_rows"].append(parsed.data_rows)
-    for table_name, columns, types in (
-        ("unreadable_rows", unreadable_rows, [pa.string(), pa.int64(), pa.string(), pa.string()]),
-        ("files", register, [pa.string(), pa.string(), pa.string(), pa.int64()]),
-    ):
-        arrow = pa.table({k: pa.array(v, t) for (k, v), t in zip(columns.items(), types, strict=True)})
-        con.register("incoming", arrow)
-        con.execute(f"create or replace table raw.{table_name} as select * from incoming")
-        con.unregister("incoming")
+        select
+            '{name}' as _source_file,
+            first_line as _first_line,
+            last_line as _last_line,
+            {', '.join(columns)},
+            unreadable_reason as _unreadable_reason,
+            case when unreadable_reason is not null then text end as _unreadable_text
+        from classified
+    """
+
+
+def _create_temp_table(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, tuple[str, list]]) -> None:
+    """A temp table from Python lists, one per column: {column: (SQL type, values)}."""
+    selects = ", ".join(f"unnest(?::{sql_type}[]) as {column}" for column, (sql_type, _) in columns.items())
+    con.execute(
+        f"create or replace temp table {name} as select * from (select {selects})",
+        [values for _, values in columns.values()],
+    )
+
+
+def read_raw_file(con: duckdb.DuckDBPyConnection, path: Path, raw_file: RawFile) -> RawFileRead:
+    """Read one raw file into raw.<entity> and raw.unreadable_rows; raises UserFacingError when unusable."""
+    reader = LineReader(path)
+    con.register("line_stream", pa.RecordBatchReader.from_batches(LINE_SCHEMA, reader.batches()))
+    try:
+        con.execute("create or replace temp table lines as select * from line_stream")
+    finally:
+        con.unregister("line_stream")
+    if reader.error:
+        raise reader.error
+    if reader.file_bytes == 0 or not reader.first_line.removeprefix(BOM).strip():
+        raise UserFacingError(f"{path} is empty; it needs at least a header row.")
+    header = parse_header(path, raw_file, reader.first_line)
+    spans, stray = find_multiline_records(con, header.width)
+    if spans or stray:
+        _create_temp_table(con, "spans", {
+            "first_line": ("bigint", [s[0] for s in spans]),
+            "last_line": ("bigint", [s[1] for s in spans]),
+            "text": ("varchar", [s[2] for s in spans]),
+        })  # fmt: skip
+        con.execute(
+            "create or replace temp table span_lines as "
+            "select unnest(generate_series(first_line, last_line)) as line_no from spans"
+        )
+        _create_temp_table(con, "stray_lines", {
+            "line_no": ("bigint", [s[0] for s in stray]),
+            "reason": ("varchar", [s[1] for s in stray]),
+        })  # fmt: skip
+    table = f"raw.{raw_file.entity}"
+    name = raw_file.file_name
+    con.execute(f"create or replace table {table} as {_records_sql(name, header, raw_file, bool(spans or stray))}")
+    con.execute(
+        "insert into raw.unreadable_rows select _source_file, _first_line, _last_line, _unreadable_reason, "
+        f"_unreadable_text from {table} where _unreadable_reason is not null order by _first_line"
+    )
+    con.execute(f"delete from {table} where _unreadable_reason is not null")
+    con.execute(f"alter table {table} drop column _unreadable_reason")
+    con.execute(f"alter table {table} drop column _unreadable_text")
+    records, record_lines = con.execute(
+        f"select count(*), coalesce(sum(_last_line - _first_line + 1), 0) from {table}"
+    ).fetchall()[0]
+    unreadable, unreadable_lines = con.execute(
+        "select count(*), coalesce(sum(last_line - first_line + 1), 0) from raw.unreadable_rows where source_file = ?",
+        [name],
+    ).fetchall()[0]
+    return RawFileRead(
+        raw_file=raw_file,
+        path=path,
+        sha256=reader.sha256.hexdigest(),
+        file_bytes=reader.file_bytes,
+        physical_lines=reader.physical_lines,
+        blank_lines=reader.physical_lines - 1 - int(record_lines) - int(unreadable_lines),
+        records=int(records) + int(unreadable),
+        unreadable_records=int(unreadable),
+    )
+
+
+def write_raw_schema(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> list[RawFileRead]:
+    """Create the `raw` schema from the contract's files in raw_dir: one all-text table per file, the
+    records that could not be split into columns, and a register of the files with their line counts."""
+    paths = check_raw_dir(raw_dir)
+    con.execute("create schema if not exists raw")
+    con.execute(
+        "create or replace table raw.unreadable_rows (source_file varchar, first_line bigint, last_line bigint, "
+        "reason varchar, raw_line varchar)"
+    )
+    reads = [read_raw_file(con, path, raw_file) for path, raw_file in zip(paths, RAW_FILES, strict=True)]
+    con.execute(
+        "create or replace table raw.files (source_file varchar, entity varchar, file_sha256 varchar, "
+        "file_bytes bigint, physical_lines bigint, header_lines bigint, blank_lines bigint, data_rows bigint)"
+    )
+    con.executemany(
+        "insert into raw.files values (?, ?, ?, ?, ?, 1, ?, ?)",
+        [
+            [r.raw_file.file_name, r.raw_file.entity, r.sha256, r.file_bytes, r.physical_lines, r.blank_lines, r.records]
+            for r in reads
+        ],
+    )
+    for table in ("lines", "spans", "span_lines", "stray_lines", "odd_lines"):
+        con.execute(f"drop table if exists {table}")
+    return reads

@@ -64,14 +64,14 @@ EXPECTED_FINDINGS = (
     | {
         ("rejected_row", record_type, row)
         for record_type, row in (
-            ("beneficiary", "beneficiaries.csv#7"),
             ("beneficiary", "beneficiaries.csv#8"),
             ("beneficiary", "beneficiaries.csv#9"),
-            ("application", "applications.csv#19"),
-            ("application", "applications.csv#21"),
+            ("beneficiary", "beneficiaries.csv#10"),
+            ("application", "applications.csv#20"),
             ("application", "applications.csv#22"),
-            ("disbursement", "disbursements.csv#8"),
-            ("unreadable", "disbursements.csv#10"),
+            ("application", "applications.csv#23"),
+            ("disbursement", "disbursements.csv#9"),
+            ("unreadable", "disbursements.csv#11"),
         )
     }
 )
@@ -117,23 +117,24 @@ def test_amounts_at_issue(golden):
 
 def test_reconciliation_and_duplicates(golden):
     rows = golden.execute(
-        "select source_file, raw_rows, staged_rows, rejected_rows, collapsed_duplicate_rows, unaccounted_rows "
+        "select source_file, raw_rows, staged_rows, rejected_rows, collapsed_duplicate_rows, unaccounted_rows, "
+        "physical_lines, blank_lines, staged_lines, rejected_lines, collapsed_duplicate_lines, unaccounted_lines "
         "from audit.raw_reconciliation order by source_file"
     ).fetchall()
     assert rows == [
-        ("applications.csv", 22, 18, 3, 1, 0),
-        ("beneficiaries.csv", 9, 5, 3, 1, 0),
-        ("disbursements.csv", 10, 8, 2, 0, 0),
+        ("applications.csv", 22, 18, 3, 1, 0, 23, 0, 18, 3, 1, 0),
+        ("beneficiaries.csv", 9, 5, 3, 1, 0, 10, 0, 5, 3, 1, 0),
+        ("disbursements.csv", 10, 8, 2, 0, 0, 11, 0, 8, 2, 0, 0),
     ]
 
 
 def test_rejection_reasons_name_the_problem(golden):
     reasons = dict(golden.execute("select rejected_row_id, rejection_reason from audit.rejected_rows").fetchall())
-    assert "申报日期（applied_on）不是有效日期" in reasons["applications.csv#19"]
-    assert "为负数" in reasons["disbursements.csv#8"]
-    assert "内容不一致" in reasons["applications.csv#21"]
-    assert "主体类型（beneficiary_type）取值无效：company" in reasons["beneficiaries.csv#9"]
-    assert "字段数为 2" in reasons["disbursements.csv#10"]
+    assert "申报日期（applied_on）不是有效日期" in reasons["applications.csv#20"]
+    assert "为负数" in reasons["disbursements.csv#9"]
+    assert "内容不一致" in reasons["applications.csv#22"]
+    assert "主体类型（beneficiary_type）取值无效：company" in reasons["beneficiaries.csv#10"]
+    assert "字段数为 2" in reasons["disbursements.csv#11"]
 
 
 def test_person_identifiers_never_leave_the_raw_layer(golden):

@@ -16,7 +16,7 @@ select
     cast(0 as decimal(18, 2)) as amount_at_issue,
     {{ dbt.concat(["'在 '", 'min(source_file)', "' 中出现 '", dbt.cast('count(*)', api.Column.translate_type('string')),
                    "' 次，'",
-                   "case when min(row_fingerprint) = max(row_fingerprint) then '内容相同，保留一条' else '内容不一致，全部拒收' end"]) }}
+                   "case when max(id_versions) = 1 then '内容相同，保留一条' else '内容不一致，全部拒收' end"]) }}
         as detail
 from {{ ref(model) }}
 where {{ key }} is not null

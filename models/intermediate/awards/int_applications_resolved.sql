@@ -52,7 +52,7 @@ select
     applications.loan_end_on,
     -- provenance
     applications.source_file,
-    applications.source_row_number
+    applications.source_line
 from applications
 left join beneficiaries
     on applications.beneficiary_ref_hash = beneficiaries.beneficiary_ref_hash

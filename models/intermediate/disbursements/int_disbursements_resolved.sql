@@ -39,7 +39,7 @@ select
     applications.approved_amount,
     -- provenance
     disbursements.source_file,
-    disbursements.source_row_number
+    disbursements.source_line
 from disbursements
 left join applications
     on disbursements.application_id = applications.application_id

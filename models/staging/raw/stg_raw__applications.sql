@@ -27,7 +27,8 @@ select
     loan_end_on,
     -- provenance
     source_file,
-    source_row_number,
+    source_line,
+    source_last_line,
     id_copies
 from checked
 where row_disposition = 'staged'

@@ -8,6 +8,7 @@ select
     beneficiary_id,
     beneficiary_ref_hash,
     beneficiary_id_display,
+    is_personal_id,
     is_id_valid,
     -- attributes
     beneficiary_name,
@@ -17,7 +18,8 @@ select
     district,
     -- provenance
     source_file,
-    source_row_number,
+    source_line,
+    source_last_line,
     id_copies
 from checked
 where row_disposition = 'staged'

@@ -18,7 +18,8 @@ select
     paid_on,
     -- provenance
     source_file,
-    source_row_number,
+    source_line,
+    source_last_line,
     id_copies
 from checked
 where row_disposition = 'staged'

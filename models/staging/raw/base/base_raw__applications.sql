@@ -1,34 +1,38 @@
--- Every raw application row, cast and checked, with how it ends up (staged, rejected, collapsed).
+-- Every raw application record, cast and checked, with how it ends up (staged, rejected, collapsed).
+-- The beneficiary is known from here on only by its pseudonymous key and a masked rendering; a resident
+-- ID number written in any other column is replaced by its holder's pseudonym.
 with source as (
     select * from {{ source('raw', 'applications') }}
 ),
 
-trimmed as (
+cleaned as (
     select
         _source_file as source_file,
-        _row_number as source_row_number,
-        {{ clean_text('application_id') }} as application_id,
-        {{ clean_text('beneficiary_id') }} as raw_beneficiary_id,
-        {{ clean_text('clause_code') }} as clause_code,
-        {{ clean_text('award_year') }} as award_year_text,
-        {{ clean_text('applied_on') }} as applied_on_text,
-        {{ clean_text('status') }} as status,
-        {{ clean_text('requested_amount') }} as requested_amount_text,
-        {{ clean_text('approved_amount') }} as approved_amount_text,
-        {{ clean_text('approved_on') }} as approved_on_text,
-        {{ clean_text('approving_bureau') }} as approving_bureau,
-        {{ clean_text('base_amount') }} as base_amount_text,
-        {{ clean_text('tier') }} as tier_text,
-        {{ clean_text('project_id') }} as project_id,
-        {{ clean_text('loan_principal') }} as loan_principal_text,
-        {{ clean_text('loan_start_on') }} as loan_start_on_text,
-        {{ clean_text('loan_end_on') }} as loan_end_on_text
+        _first_line as source_line,
+        _last_line as source_last_line,
+        {{ masked_identifier('application_id') }} as application_id,
+        upper(nullif({{ fold_identifier('beneficiary_id') }}, '')) as folded_beneficiary_id,
+        {{ masked_text('clause_code') }} as clause_code,
+        {{ masked_text('award_year') }} as award_year_text,
+        {{ masked_text('applied_on') }} as applied_on_text,
+        {{ masked_text('status') }} as status,
+        {{ masked_text('requested_amount') }} as requested_amount_text,
+        {{ masked_text('approved_amount') }} as approved_amount_text,
+        {{ masked_text('approved_on') }} as approved_on_text,
+        {{ masked_text('approving_bureau') }} as approving_bureau,
+        {{ masked_text('base_amount') }} as base_amount_text,
+        {{ masked_text('tier') }} as tier_text,
+        {{ masked_identifier('project_id') }} as project_id,
+        {{ masked_text('loan_principal') }} as loan_principal_text,
+        {{ masked_text('loan_start_on') }} as loan_start_on_text,
+        {{ masked_text('loan_end_on') }} as loan_end_on_text
     from source
 ),
 
 typed as (
     select
         *,
+        {{ normalised_beneficiary_id('folded_beneficiary_id') }} as normalised_beneficiary_id,
         {{ safe_to_integer('award_year_text') }} as award_year,
         {{ safe_to_date('applied_on_text') }} as applied_on,
         {{ safe_to_money('requested_amount_text') }} as requested_amount,
@@ -38,23 +42,20 @@ typed as (
         {{ safe_to_integer('tier_text') }} as tier,
         {{ safe_to_money('loan_principal_text') }} as loan_principal,
         {{ safe_to_date('loan_start_on_text') }} as loan_start_on,
-        {{ safe_to_date('loan_end_on_text') }} as loan_end_on,
-        {{ row_fingerprint([
-            'application_id', 'raw_beneficiary_id', 'clause_code', 'award_year_text', 'applied_on_text',
-            'status', 'requested_amount_text', 'approved_amount_text', 'approved_on_text',
-            'approving_bureau', 'base_amount_text', 'tier_text', 'project_id', 'loan_principal_text',
-            'loan_start_on_text', 'loan_end_on_text']) }} as row_fingerprint
-    from trimmed
+        {{ safe_to_date('loan_end_on_text') }} as loan_end_on
+    from cleaned
 ),
 
 checked as (
     select
         *,
+        {{ beneficiary_ref_hash('normalised_beneficiary_id') }} as beneficiary_ref_hash,
+        {{ mask_identifier('normalised_beneficiary_id') }} as beneficiary_id_masked,
         {{ join_reasons([
             reason_if_missing('application_id', '申报编号'),
-            reason_if_missing('raw_beneficiary_id', '主体编号'),
+            reason_if_missing('normalised_beneficiary_id', '主体编号', 'beneficiary_id'),
             reason_if_missing('clause_code', '政策条款'),
-            reason_if_missing('award_year_text', '申报年度'),
+            reason_if_missing('award_year_text', '申报年度', 'award_year'),
             reason_if_missing('status', '状态'),
             reason_if_not_in('status', ['submitted', 'approved', 'rejected', 'withdrawn'], '状态'),
             reason_if_unreadable('award_year_text', 'award_year', '申报年度', '有效年份'),
@@ -71,48 +72,54 @@ checked as (
             "case when status = 'approved' and approved_on_text is null then '已批准的申报缺少批准日期（approved_on）' end",
         ]) }} as value_rejection_reason
     from typed
+),
+
+repeated as (
+    {{ repeated_identifiers('checked', 'application_id', [
+        'beneficiary_ref_hash', 'clause_code', 'award_year_text', 'applied_on_text', 'status',
+        'requested_amount_text', 'approved_amount_text', 'approved_on_text', 'approving_bureau',
+        'base_amount_text', 'tier_text', 'project_id', 'loan_principal_text', 'loan_start_on_text',
+        'loan_end_on_text']) }}
 )
 
 select
     -- provenance
-    source_file,
-    source_row_number,
-    row_fingerprint,
+    checked.source_file,
+    checked.source_line,
+    checked.source_last_line,
     -- ids
-    application_id,
-    case when raw_beneficiary_id is not null
-        then {{ beneficiary_ref_hash('raw_beneficiary_id') }} end as beneficiary_ref_hash,
-    {{ mask_identifier('raw_beneficiary_id') }} as beneficiary_id_masked,
-    clause_code,
-    project_id,
+    checked.application_id,
+    checked.beneficiary_ref_hash,
+    checked.beneficiary_id_masked,
+    checked.clause_code,
+    checked.project_id,
     -- attributes
-    award_year_text,
-    award_year,
-    status,
-    approving_bureau,
-    tier_text,
-    tier,
+    checked.award_year_text,
+    checked.award_year,
+    checked.status,
+    checked.approving_bureau,
+    checked.tier_text,
+    checked.tier,
     -- amounts
-    requested_amount_text,
-    requested_amount,
-    approved_amount_text,
-    approved_amount,
-    base_amount_text,
-    base_amount,
-    loan_principal_text,
-    loan_principal,
+    checked.requested_amount_text,
+    checked.requested_amount,
+    checked.approved_amount_text,
+    checked.approved_amount,
+    checked.base_amount_text,
+    checked.base_amount,
+    checked.loan_principal_text,
+    checked.loan_principal,
     -- dates
-    applied_on_text,
-    applied_on,
-    approved_on_text,
-    approved_on,
-    loan_start_on_text,
-    loan_start_on,
-    loan_end_on_text,
-    loan_end_on,
+    checked.applied_on_text,
+    checked.applied_on,
+    checked.approved_on_text,
+    checked.approved_on,
+    checked.loan_start_on_text,
+    checked.loan_start_on,
+    checked.loan_end_on_text,
+    checked.loan_end_on,
     -- disposition
-    value_rejection_reason,
-    {{ id_copies('application_id') }} as id_copies,
-    {{ row_disposition('application_id') }} as row_disposition,
-    {{ disposition_reason('application_id', '申报编号') }} as rejection_reason
+    checked.value_rejection_reason,
+    {{ disposition_columns('checked.application_id', '申报编号') }}
 from checked
+left join repeated on checked.application_id = repeated.application_id

@@ -1,38 +1,82 @@
--- Every raw beneficiary row, cast and checked, with how it ends up (staged, rejected, collapsed).
--- The identifier is replaced here by its pseudonym and public form: nothing after this sees it in clear.
+-- Every raw beneficiary record, cast and checked, with how it ends up (staged, rejected, collapsed).
+-- The identifier is replaced here by its pseudonym and public form: nothing after this sees it in clear,
+-- and a resident ID number written in any other column is replaced by its holder's pseudonym.
 with source as (
     select * from {{ source('raw', 'beneficiaries') }}
 ),
 
-trimmed as (
+divisions as (
+    select * from {{ ref('cn_divisions') }}
+),
+
+cleaned as (
     select
         _source_file as source_file,
-        _row_number as source_row_number,
-        {{ clean_text('beneficiary_id') }} as raw_beneficiary_id,
-        {{ clean_text('beneficiary_name') }} as beneficiary_name,
-        {{ clean_text('beneficiary_type') }} as beneficiary_type,
-        {{ clean_text('id_type') }} as id_type,
-        {{ clean_text('registered_on') }} as registered_on_text,
-        {{ clean_text('district') }} as district
+        _first_line as source_line,
+        _last_line as source_last_line,
+        upper(nullif({{ fold_identifier('beneficiary_id') }}, '')) as folded_beneficiary_id,
+        {{ masked_text('beneficiary_name') }} as beneficiary_name,
+        {{ masked_text('beneficiary_type') }} as beneficiary_type,
+        {{ masked_text('id_type') }} as id_type,
+        {{ masked_text('registered_on') }} as registered_on_text,
+        {{ masked_text('district') }} as district
     from source
+),
+
+identified as (
+    select
+        *,
+        {{ normalised_beneficiary_id('folded_beneficiary_id') }} as normalised_beneficiary_id
+    from cleaned
 ),
 
 typed as (
     select
         *,
         {{ safe_to_date('registered_on_text') }} as registered_on,
-        {{ row_fingerprint(['raw_beneficiary_id', 'beneficiary_name', 'beneficiary_type', 'id_type',
-                            'registered_on_text', 'district']) }} as row_fingerprint,
-        case when raw_beneficiary_id is not null
-            then {{ beneficiary_ref_hash('raw_beneficiary_id') }} end as beneficiary_ref_hash
-    from trimmed
+        {{ beneficiary_ref_hash('normalised_beneficiary_id') }} as beneficiary_ref_hash,
+        {{ looks_like_resident_id('normalised_beneficiary_id') }} as is_resident_number,
+        substr(normalised_beneficiary_id, 1, 6) as birth_division,
+        {{ safe_to_integer('substr(normalised_beneficiary_id, 7, 4)') }} as birth_year
+    from identified
+),
+
+-- (division, birth year) pairs that name a division in use that year, as python-stdnum checks it
+birth_places as (
+    select distinct
+        typed.birth_division,
+        typed.birth_year
+    from typed
+    inner join divisions
+        on typed.birth_division = divisions.division_code
+        and coalesce(divisions.first_year, typed.birth_year) <= typed.birth_year
+        and coalesce(divisions.last_year, typed.birth_year) >= typed.birth_year
+    where typed.id_type = 'resident_id'
+),
+
+placed as (
+    select
+        typed.*,
+        birth_places.birth_division is not null as is_birth_place_known
+    from typed
+    left join birth_places
+        on typed.birth_division = birth_places.birth_division
+        and typed.birth_year = birth_places.birth_year
 ),
 
 checked as (
     select
         *,
+        case id_type
+            when 'uscc' then not is_resident_number and {{ is_valid_uscc('normalised_beneficiary_id') }}
+            when 'resident_id' then {{ is_valid_resident_id('normalised_beneficiary_id', 'is_birth_place_known') }}
+            when 'passport' then {{ is_valid_passport('normalised_beneficiary_id') }}
+            else false
+        end as is_id_valid,
+        -- a person whatever the declared type: a resident ID number given as a USCC is still a person's
+        coalesce(id_type in ('resident_id', 'passport') or is_resident_number, false) as is_personal_id,
         {{ join_reasons([
-            reason_if_missing('raw_beneficiary_id', '主体编号'),
+            reason_if_missing('normalised_beneficiary_id', '主体编号', 'beneficiary_id'),
             reason_if_missing('beneficiary_name', '主体名称'),
             reason_if_missing('beneficiary_type', '主体类型'),
             reason_if_missing('id_type', '证件类型'),
@@ -40,36 +84,48 @@ checked as (
             reason_if_not_in('id_type', ['uscc', 'resident_id', 'passport'], '证件类型'),
             reason_if_unreadable('registered_on_text', 'registered_on', '登记日期', '有效日期（YYYY-MM-DD）'),
         ]) }} as value_rejection_reason
-    from typed
+    from placed
+),
+
+published as (
+    select
+        *,
+        case when is_personal_id
+            then {{ person_pseudonym('normalised_beneficiary_id') }}
+            else normalised_beneficiary_id
+        end as beneficiary_id,
+        case when is_personal_id
+            then {{ mask_identifier('normalised_beneficiary_id') }}
+            else normalised_beneficiary_id
+        end as beneficiary_id_display
+    from checked
+),
+
+repeated as (
+    {{ repeated_identifiers('published', 'beneficiary_ref_hash',
+        ['beneficiary_id', 'beneficiary_name', 'beneficiary_type', 'id_type', 'registered_on_text', 'district']) }}
 )
 
 select
     -- provenance
-    source_file,
-    source_row_number,
-    row_fingerprint,
+    published.source_file,
+    published.source_line,
+    published.source_last_line,
     -- ids
-    beneficiary_ref_hash,
-    case when raw_beneficiary_id is not null
-        then {{ beneficiary_public_id('raw_beneficiary_id', 'id_type') }} end as beneficiary_id,
-    case when id_type = 'uscc' then raw_beneficiary_id
-        else {{ mask_identifier('raw_beneficiary_id') }} end as beneficiary_id_display,
-    case id_type
-        when 'uscc' then {{ is_valid_uscc('raw_beneficiary_id') }}
-        when 'resident_id' then {{ is_valid_resident_id('raw_beneficiary_id') }}
-        when 'passport' then {{ is_valid_passport('raw_beneficiary_id') }}
-        else false
-    end as is_id_valid,
+    published.beneficiary_ref_hash,
+    case when published.normalised_beneficiary_id is not null then published.beneficiary_id end as beneficiary_id,
+    published.beneficiary_id_display,
+    published.is_personal_id,
+    published.is_id_valid,
     -- attributes
-    beneficiary_name,
-    beneficiary_type,
-    id_type,
-    registered_on_text,
-    registered_on,
-    district,
+    published.beneficiary_name,
+    published.beneficiary_type,
+    published.id_type,
+    published.registered_on_text,
+    published.registered_on,
+    published.district,
     -- disposition
-    value_rejection_reason,
-    {{ id_copies('beneficiary_ref_hash') }} as id_copies,
-    {{ row_disposition('beneficiary_ref_hash') }} as row_disposition,
-    {{ disposition_reason('beneficiary_ref_hash', '主体编号') }} as rejection_reason
-from checked
+    published.value_rejection_reason,
+    {{ disposition_columns('published.beneficiary_ref_hash', '主体编号') }}
+from published
+left join repeated on published.beneficiary_ref_hash = repeated.beneficiary_ref_hash
