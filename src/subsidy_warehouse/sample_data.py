@@ -210,7 +210,8 @@ class SampleWriter:
 
     def _resident_id(self) -> str:
         while True:
-            born = date(1960, 1, 1) + timedelta(days=self.rng.randrange(0, 35 * 365))
+            # 上城区 has its code 330102 since 1983: stdnum (the reference) checks the code was in use at birth
+            born = date(1983, 1, 1) + timedelta(days=self.rng.randrange(0, 17 * 365))
             body = f"{SHANGCHENG}{born:%Y%m%d}{self.rng.randrange(0, 1000):03d}"
             number = body + resident_id_check_char(body)
             if number not in self._ids:

@@ -1,12 +1,19 @@
 """The Python reference checks for Chinese identifiers (the SQL macros are compared to these end to end)."""
 
 from datetime import date
+from pathlib import Path
 
 from subsidy_warehouse.identifiers import (
+    find_personal_ids,
+    is_first_generation_id,
     is_valid_passport,
     is_valid_resident_id,
     is_valid_uscc,
+    looks_like_resident_id,
+    mask_personal_ids,
+    normalise_beneficiary_id,
     resident_id_check_char,
+    upgrade_first_generation_id,
     uscc_check_char,
 )
 
@@ -39,3 +46,30 @@ def test_passport_format():
     assert is_valid_passport("E12345678")
     assert not is_valid_passport("e1234")
     assert not is_valid_passport("E12")
+
+
+def test_division_seed_is_the_installed_stdnum_table(tmp_path):
+    from subsidy_warehouse.reference_data import DIVISIONS_SEED, write_divisions_seed
+
+    rows = write_divisions_seed(tmp_path / "cn_divisions.csv")
+    assert rows > 6000
+    committed = (Path(__file__).resolve().parents[2] / DIVISIONS_SEED).read_text(encoding="utf-8")
+    assert committed == (tmp_path / "cn_divisions.csv").read_text(encoding="utf-8")
+
+
+def test_unknown_county_of_a_known_province_is_invalid_not_a_crash():
+    body = "33999919850101123"  # province 33 exists, county 9999 does not (stdnum 2.2 raises KeyError)
+    assert not is_valid_resident_id(body + resident_id_check_char(body))
+
+
+def test_personal_numbers_in_free_text_are_masked_and_others_kept():
+    body = "33010219850612001"
+    number = body + resident_id_check_char(body)
+    text = f"张三{number}，旧证 330102850612001，账号 6222021234567890123，金额 123456789012345.00"
+    masked = mask_personal_ids(text)
+    assert number not in masked and "330102850612001" not in masked
+    assert "6222021234567890123" in masked  # 19 digits: not a resident ID
+    assert "123456789012345.00" in masked  # 15 digits, province 12, but 1978-90-12 is no date
+    assert find_personal_ids(masked) == []
+    assert looks_like_resident_id(number.lower()) and is_first_generation_id("330102850612001")
+    assert normalise_beneficiary_id(" ３３０１０２850612001 ") == upgrade_first_generation_id("330102850612001")

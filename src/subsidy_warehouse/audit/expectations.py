@@ -147,7 +147,11 @@ def frame_suites(con: duckdb.DuckDBPyConnection) -> list[FrameSuite]:
 
     def reconciliation() -> list[tuple[str, gxe.Expectation]]:
         return [
-            ("raw_not_reconciled", gxe.ExpectColumnPairValuesToBeEqual(column_A="raw_rows", column_B="accounted_rows"))
+            ("raw_not_reconciled", gxe.ExpectColumnPairValuesToBeEqual(column_A="raw_rows", column_B="accounted_rows")),
+            (
+                "raw_not_reconciled",
+                gxe.ExpectColumnPairValuesToBeEqual(column_A="physical_lines", column_B="accounted_lines"),
+            ),
         ]
 
     def rollup() -> list[tuple[str, gxe.Expectation]]:
@@ -211,28 +215,27 @@ def frame_suites(con: duckdb.DuckDBPyConnection) -> list[FrameSuite]:
         ),
         FrameSuite(
             "raw.files ↔ staging + audit.rejected_rows",
-            # counted from where each row ends up, independently of audit.raw_reconciliation
-            """
-            with staged as (
-                select source_file, count(*) as n from staging.stg_raw__beneficiaries group by all
-                union all select source_file, count(*) from staging.stg_raw__applications group by all
-                union all select source_file, count(*) from staging.stg_raw__disbursements group by all
-            ), collapsed as (
-                select source_file, count(*) as n from staging.base_raw__beneficiaries
-                where row_disposition = 'collapsed_duplicate' group by all
-                union all select source_file, count(*) from staging.base_raw__applications
-                where row_disposition = 'collapsed_duplicate' group by all
-                union all select source_file, count(*) from staging.base_raw__disbursements
-                where row_disposition = 'collapsed_duplicate' group by all
-            ), rejected as (
-                select source_file, count(*) as n from audit.rejected_rows group by all
+            # counted from where each record ends up, independently of audit.raw_reconciliation: records, and
+            # the physical lines of the file (counted from its bytes) against the lines those records span
+            f"""
+            with ended_up as (
+                {" union all ".join(
+                    f"select source_file, source_line, source_last_line from staging.{model}"
+                    + ("" if model.startswith("stg_") else " where row_disposition = 'collapsed_duplicate'")
+                    for model in (
+                        "stg_raw__beneficiaries", "stg_raw__applications", "stg_raw__disbursements",
+                        "base_raw__beneficiaries", "base_raw__applications", "base_raw__disbursements",
+                    )
+                )}
+                union all select source_file, source_line, source_last_line from audit.rejected_rows
+            ), per_file as (
+                select source_file, count(*) as records, sum(source_last_line - source_line + 1) as lines
+                from ended_up group by source_file
             )
-            select files.source_file, files.data_rows as raw_rows,
-                coalesce((select sum(n) from staged where staged.source_file = files.source_file), 0)
-                + coalesce((select sum(n) from collapsed where collapsed.source_file = files.source_file), 0)
-                + coalesce((select sum(n) from rejected where rejected.source_file = files.source_file), 0)
-                    as accounted_rows
-            from raw.files
+            select files.source_file, files.data_rows as raw_rows, coalesce(per_file.records, 0) as accounted_rows,
+                files.physical_lines,
+                files.header_lines + files.blank_lines + coalesce(per_file.lines, 0) as accounted_lines
+            from raw.files left join per_file on files.source_file = per_file.source_file
             """,
             "source_file",
             reconciliation,
