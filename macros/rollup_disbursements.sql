@@ -12,9 +12,9 @@ select
     {%- endfor %}
     paid_year,
     count(*) as disbursement_count,
-    cast(sum(case when kind = 'payment' then amount else 0 end) as decimal(18, 2)) as paid_amount,
-    cast(sum(case when kind = 'clawback' then amount else 0 end) as decimal(18, 2)) as clawed_back_amount,
-    cast(sum(signed_amount) as decimal(18, 2)) as net_paid_amount
+    {{ money_total("sum(case when kind = 'payment' then amount else 0 end)") }} as paid_amount,
+    {{ money_total("sum(case when kind = 'clawback' then amount else 0 end)") }} as clawed_back_amount,
+    {{ money_total('sum(signed_amount)') }} as net_paid_amount
 from disbursements
 group by
     {%- for name, expression in keys %}

@@ -28,7 +28,7 @@ select
     clauses.measure_code,
     findings.bureau,
     findings.award_year,
-    cast(coalesce(findings.amount_at_issue, 0) as decimal(18, 2)) as amount_at_issue,
+    {{ money_total('coalesce(findings.amount_at_issue, 0)') }} as amount_at_issue,
     findings.detail,
     rules.description_zh as rule_description_zh
 from findings

@@ -14,9 +14,9 @@ per_year as (
         clause_code,
         award_year,
         count(*) as award_count,
-        cast(sum(approved_amount) as decimal(18, 2)) as approved_amount,
-        cast(sum(within_cap_amount) as decimal(18, 2)) as within_cap_amount,
-        cast(sum(over_cap_amount) as decimal(18, 2)) as over_cap_amount
+        {{ money_total('sum(approved_amount)') }} as approved_amount,
+        {{ money_total('sum(within_cap_amount)') }} as within_cap_amount,
+        {{ money_total('sum(over_cap_amount)') }} as over_cap_amount
     from awards
     group by beneficiary_id, beneficiary_name, clause_code, award_year
 ),
@@ -27,7 +27,7 @@ with_running as (
         cast(sum(within_cap_amount) over (
             partition by beneficiary_id, clause_code order by award_year
             rows between unbounded preceding and current row
-        ) as decimal(18, 2)) as lifetime_within_cap_amount
+        ) as decimal(38, 2)) as lifetime_within_cap_amount
     from per_year
 )
 
@@ -46,7 +46,7 @@ select
         then cast(round(with_running.within_cap_amount / clauses.annual_cap, 4) as decimal(9, 4))
     end as annual_cap_share_used,
     case when clauses.annual_cap is not null
-        then cast(clauses.annual_cap - with_running.within_cap_amount as decimal(18, 2))
+        then {{ money_total('clauses.annual_cap - with_running.within_cap_amount') }}
     end as annual_cap_room_left,
     with_running.lifetime_within_cap_amount,
     clauses.lifetime_cap,

@@ -49,8 +49,8 @@ select
     awards.lpr_pct,
     -- money out
     coalesce(payments.disbursement_count, 0) as disbursement_count,
-    cast(coalesce(payments.net_disbursed_amount, 0) as decimal(18, 2)) as disbursed_amount,
-    cast(awards.approved_amount - coalesce(payments.net_disbursed_amount, 0) as decimal(18, 2)) as open_balance_amount,
+    {{ money_total('coalesce(payments.net_disbursed_amount, 0)') }} as disbursed_amount,
+    {{ money_total('awards.approved_amount - coalesce(payments.net_disbursed_amount, 0)') }} as open_balance_amount,
     payments.last_paid_on
 from awards
 left join payments

@@ -3,7 +3,7 @@
 {{ config(tags=['audit_rule'], meta={'audit_rule': 'findings_out_of_date'}) }}
 with rerun as (
     {%- for rule in audit_rule_models() %}
-    select rule_code, record_type, record_id, cast(coalesce(amount_at_issue, 0) as decimal(18, 2)) as amount_at_issue
+    select rule_code, record_type, record_id, {{ money_total("coalesce(amount_at_issue, 0)") }} as amount_at_issue
     from {{ ref(rule) }}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}

@@ -153,13 +153,26 @@ def test_person_identifiers_never_leave_the_raw_layer(golden):
     assert all(b.startswith("P") and "*" in d for b, d in display)
 
 
-def test_money_is_decimal_18_2(golden):
+# totals over many records: DECIMAL(38,2), so that no input can overflow them (macros/money.sql)
+MONEY_TOTALS = {
+    ("agg_cap_utilization", c)
+    for c in ("approved_amount", "within_cap_amount", "over_cap_amount", "annual_cap_room_left", "lifetime_within_cap_amount")
+} | {
+    (rollup, c)
+    for rollup in ("agg_disbursements_by_company_year", "agg_disbursements_by_bureau_year", "agg_disbursements_by_clause_year")
+    for c in ("paid_amount", "clawed_back_amount", "net_paid_amount")
+} | {("fct_awards", "disbursed_amount"), ("fct_awards", "open_balance_amount"), ("exceptions", "amount_at_issue")}
+
+
+def test_money_is_decimal_18_2_and_totals_decimal_38_2(golden):
     types = golden.execute(
         "select table_name, column_name, data_type from information_schema.columns "
-        "where table_schema in ('marts', 'audit') and (column_name like '%amount%' or column_name like '%_cap')"
+        "where table_schema in ('marts', 'audit') and (column_name like '%amount%' or column_name like '%_cap' "
+        "or column_name like '%_room_left')"
     ).fetchall()
-    assert types, "no money columns found"
-    assert [t for t in types if t[2] != "DECIMAL(18,2)"] == []
+    assert len(types) > 30, "no money columns found"
+    wrong = [t for t in types if t[2] != ("DECIMAL(38,2)" if (t[0], t[1]) in MONEY_TOTALS else "DECIMAL(18,2)")]
+    assert wrong == []
 
 
 def test_failed_build_leaves_the_previous_warehouse_untouched(tmp_path: Path):

@@ -13,7 +13,7 @@ select
     cast(null as varchar) as clause_code,
     cast(null as varchar) as bureau,
     cast(null as integer) as award_year,
-    cast(0 as decimal(18, 2)) as amount_at_issue,
+    {{ money_total('0') }} as amount_at_issue,
     {{ dbt.concat(["'在 '", 'min(source_file)', "' 中出现 '", dbt.cast('count(*)', api.Column.translate_type('string')),
                    "' 次，'",
                    "case when max(id_versions) = 1 then '内容相同，保留一条' else '内容不一致，全部拒收' end"]) }}

@@ -13,7 +13,7 @@ select
     cast(null as varchar) as clause_code,
     cast(null as varchar) as bureau,
     cast(null as integer) as award_year,
-    cast(coalesce(approved.approved_amount, 0) as decimal(18, 2)) as amount_at_issue,
+    {{ money_total('coalesce(approved.approved_amount, 0)') }} as amount_at_issue,
     {{ dbt.concat(["'证件号码 '", 'beneficiaries.beneficiary_id_display', "'（'", 'beneficiaries.id_type', "'）未通过校验'"]) }}
         as detail
 from {{ ref('dim_beneficiaries') }} as beneficiaries

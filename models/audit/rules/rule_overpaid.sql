@@ -7,7 +7,7 @@ select
     applications.clause_code,
     applications.approving_bureau as bureau,
     applications.award_year,
-    cast(payments.net_disbursed_amount - applications.approved_amount as decimal(18, 2)) as amount_at_issue,
+    {{ money_total('payments.net_disbursed_amount - applications.approved_amount') }} as amount_at_issue,
     {{ dbt.concat(["'净拨付 '", dbt.cast('payments.net_disbursed_amount', api.Column.translate_type('string')),
                    "' 元，超过核定 '", dbt.cast('applications.approved_amount', api.Column.translate_type('string')), "' 元'"]) }}
         as detail

@@ -7,6 +7,6 @@ select
     cast(null as varchar) as clause_code,
     cast(null as varchar) as bureau,
     cast(null as integer) as award_year,
-    cast(0 as decimal(18, 2)) as amount_at_issue,
+    {{ money_total('0') }} as amount_at_issue,
     rejection_reason as detail
 from {{ ref('rejected_rows') }}

@@ -6,9 +6,9 @@ with disbursements as (
 select
     application_id,
     count(*) as disbursement_count,
-    cast(sum(case when kind = 'payment' then amount else 0 end) as decimal(18, 2)) as paid_amount,
-    cast(sum(case when kind = 'clawback' then amount else 0 end) as decimal(18, 2)) as clawed_back_amount,
-    cast(sum(signed_amount) as decimal(18, 2)) as net_disbursed_amount,
+    {{ money_total("sum(case when kind = 'payment' then amount else 0 end)") }} as paid_amount,
+    {{ money_total("sum(case when kind = 'clawback' then amount else 0 end)") }} as clawed_back_amount,
+    {{ money_total('sum(signed_amount)') }} as net_disbursed_amount,
     min(paid_on) as first_paid_on,
     max(paid_on) as last_paid_on
 from disbursements
