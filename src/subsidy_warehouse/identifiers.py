@@ -22,7 +22,7 @@ EARLIEST_BIRTH = date(1900, 1, 1)
 # First two digits of every province-level division (GB/T 2260): a 15-digit first-generation number carries
 # no check digit, so its province and birth date are what tell it from any other 15-digit number.
 PROVINCE_CODES = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+    ["11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82"]
 )
 # a run of digits, optionally closed by X: the only places a resident ID number can hide in a text
 DIGIT_RUN = re.compile(r"[0-9]{15,}[Xx]?")

@@ -10,9 +10,9 @@ import duckdb
 import pytest
 from helpers import run_cli
 
+from subsidy_warehouse import raw_loader
 from subsidy_warehouse.contract import APPLICATIONS, BENEFICIARIES, DISBURSEMENTS, RawFile
 from subsidy_warehouse.errors import UserFacingError
-from subsidy_warehouse import raw_loader
 from subsidy_warehouse.raw_loader import MAX_FIELD_CHARS, MAX_RECORD_LINES, check_raw_dir, write_raw_schema
 
 HEADERS = {f.entity: ",".join(f.columns) for f in (BENEFICIARIES, APPLICATIONS, DISBURSEMENTS)}
