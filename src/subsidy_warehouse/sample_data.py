@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .contract import APPLICATIONS, BENEFICIARIES, DISBURSEMENTS
 from .errors import UserFacingError
-from .identifiers import USCC_ALPHABET, resident_id_check_char, uscc_check_char
+from .identifiers import USCC_ALPHABET, is_valid_resident_id, resident_id_check_char, uscc_check_char
 
 BASE_BENEFICIARIES = {"enterprise": 420, "institution": 40, "investor": 30, "person": 70}
 BASE_APPLICATIONS = 5000
@@ -561,6 +561,22 @@ class SampleWriter:
                 rows.append(changed)  # conflicting version: both rejected
         rng.shuffle(apps)
         rng.shuffle(disb)
+        self._misplace_personal_numbers(pick)
+
+    def _misplace_personal_numbers(self, pick) -> None:
+        """Personal numbers where records should not hold them, as bureau staff write them: a person's number
+        declared as a company's, a first-generation 15-digit number, a number typed into a company's name."""
+        people = [
+            b for b in self.by_type["person"]
+            if b["id_type"] == "resident_id" and is_valid_resident_id(b["beneficiary_id"])
+            and b["beneficiary_id"][6:8] == "19"
+        ]  # fmt: skip
+        declared, legacy, named = pick(people, 3)
+        declared["id_type"] = "uscc"
+        # the applications keep the 18-digit number: the warehouse must know it is the same person
+        legacy["beneficiary_id"] = legacy["beneficiary_id"][:6] + legacy["beneficiary_id"][8:17]
+        company = pick(self.by_type["enterprise"], 1)[0]
+        company["beneficiary_name"] += f"（经办人身份证{named['beneficiary_id']}）"
 
     def _corrupt(self, rows: list[dict[str, str]], n: int, problems: list[tuple[str, list[str]]]) -> None:
         for column, values in problems:

@@ -32,12 +32,22 @@ def print_summary(warehouse: Path) -> None:
             "select rule_code, severity, count(*), sum(amount_at_issue) from audit.exceptions "
             "group by all order by count(*) desc"
         ).fetchall()
+        files = con.execute(
+            "select source_file, physical_lines, header_lines + blank_lines, staged_lines, rejected_lines, "
+            "collapsed_duplicate_lines, unaccounted_lines from audit.raw_reconciliation order by source_file"
+        ).fetchall()
     typer.echo(f"  获批项目 awards:            {awards:,}")
     typer.echo(f"  核定金额 approved:          {wan_yuan(approved)}")
     typer.echo(f"  上限内金额 within caps:     {wan_yuan(within)}")
     typer.echo(f"  超上限金额 over caps:       {wan_yuan(over)}")
     typer.echo(f"  净拨付金额 paid (net):      {wan_yuan(paid)}")
     typer.echo(f"  拒收原始行 rejected rows:   {rejected:,}")
+    typer.echo("  原始文件行数 lines read = 表头与空行 header+blank + 入库 staged + 拒收 rejected + 重复合并 collapsed:")
+    for name, lines, header_blank, staged, rejected_lines, collapsed, unaccounted in files:
+        balance = "" if unaccounted == 0 else f"   ← {unaccounted:,} 行未对账 lines unaccounted"
+        typer.echo(
+            f"    {name:<20} {lines:>10,} = {header_blank:,} + {staged:,} + {rejected_lines:,} + {collapsed:,}{balance}"
+        )
     typer.echo("  异常 findings by rule:")
     for rule, severity, count, amount in findings:
         typer.echo(f"    {rule:<27} {severity:<8} {count:>7,}  {wan_yuan(amount)}")

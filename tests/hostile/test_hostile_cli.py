@@ -1,0 +1,53 @@
+"""Crashes leave nothing behind, and a user's mistake is one sentence."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+from helpers import BIN, PROJECT_DIR, run_cli
+
+GOLDEN_RAW = PROJECT_DIR / "tests" / "fixtures" / "golden_raw"
+
+
+def test_a_killed_build_leaves_a_private_folder_that_the_next_build_removes(tmp_path: Path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    run_cli("build", "--raw-dir", str(GOLDEN_RAW), "--warehouse", str(warehouse), check=True)
+    before = warehouse.read_bytes()
+    build = subprocess.Popen(
+        [str(BIN / "subsidy"), "build", "--raw-dir", str(GOLDEN_RAW), "--warehouse", str(warehouse)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    folder = tmp_path / f".warehouse.duckdb.build-{build.pid}"
+    deadline = time.monotonic() + 60
+    while not (folder / "warehouse.duckdb").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert folder.is_dir(), "the build never started writing"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700  # the raw schema inside holds personal IDs
+    os.killpg(build.pid, signal.SIGKILL)
+    build.wait()
+    assert folder.exists() and warehouse.read_bytes() == before  # killed: the old warehouse is untouched
+    alive = tmp_path / f".warehouse.duckdb.build-{os.getpid()}"  # a build still running must be left alone
+    alive.mkdir()
+    run_cli("build", "--raw-dir", str(GOLDEN_RAW), "--warehouse", str(warehouse), check=True)
+    assert not folder.exists()
+    assert alive.exists()
+    shutil.rmtree(alive)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["warehouse.duckdb"]
+
+
+def test_a_warehouse_path_through_a_file_is_one_sentence(tmp_path: Path):
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    for target in (tmp_path / "a-file" / "warehouse.duckdb", tmp_path / "a-file" / "deeper" / "w.duckdb"):
+        completed = run_cli("build", "--raw-dir", str(GOLDEN_RAW), "--warehouse", str(target))
+        assert completed.returncode == 2
+        assert completed.stderr.startswith("error: ") and "is a file" in completed.stderr
+        assert len(completed.stderr.strip().splitlines()) == 1 and "Traceback" not in completed.stderr
+    directory = run_cli("build", "--raw-dir", str(GOLDEN_RAW), "--warehouse", str(tmp_path))
+    assert directory.returncode == 2 and "is a directory" in directory.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
