@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +22,17 @@ from .ooxml_files import SheetLimits, cell_name, column_name
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 CSV_SUFFIXES = (".csv", ".txt")
+# what zipfile and zlib raise for damaged, encrypted or oddly compressed members; DamagedFile is a ValueError
+UNREADABLE_ZIP = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    ValueError,
+    RuntimeError,
+    NotImplementedError,
+    EOFError,
+    OSError,
+    zlib.error,
+)
 HIDDEN_REASONS = {"hidden": "hidden sheet", "veryHidden": "very hidden sheet"}
 
 
@@ -92,7 +105,7 @@ def _read_xlsx(path: Path, data: bytes, limits: SheetLimits) -> list[Sheet]:
                 scans[part.name] = _scan(path, package, part, limits)
                 sheet.uncalculated = set(scans[part.name].uncalculated)
             sheets.append(sheet)
-    except (zipfile.BadZipFile, ooxml_files.DamagedFile) as exc:
+    except UNREADABLE_ZIP as exc:
         raise UserFacingError(f"{path.name} cannot be read as a workbook ({_first_line(exc)}).") from None
     _fill_cells(path, data, [s for s in sheets if not s.skip_reason], [p.name for p in parts])
     return sheets
@@ -111,7 +124,7 @@ def _scan(path: Path, package: ooxml_files.Package, part: ooxml_files.PackageShe
 def _too_large(label: str, last_row: int, first_column: int, last_column: int, limits: SheetLimits) -> str:
     rows, columns = last_row + 1, last_column - first_column + 1
     return (
-        f"{label} is refused: its cells reach {cell_name(last_row, last_column)} ({rows:,} rows by {columns:,} "
+        f"{label} is refused: its cells reach at least {cell_name(last_row, last_column)} ({rows:,} rows by {columns:,} "
         f"columns from column {column_name(first_column)}), beyond what a bureau sheet can hold "
         f"({limits.max_columns} columns, {limits.max_cells:,} cells), so delete the stray cells and save it again."
     )
@@ -129,8 +142,8 @@ def _read_ole(path: Path, data: bytes, limits: SheetLimits) -> list[Sheet]:
                 "(password-protected) .xlsx, so it cannot be loaded."
             )
         layout = ole_files.read_xls_layout(stream)
-    except ole_files.DamagedFile as exc:
-        raise UserFacingError(f"{path.name} cannot be read as a workbook ({exc}).") from None
+    except (ole_files.DamagedFile, struct.error) as exc:
+        raise UserFacingError(f"{path.name} cannot be read as a workbook ({_first_line(exc)}).") from None
     if layout.encrypted:
         raise UserFacingError(f"{path.name} is encrypted (password-protected); save it again without a password.")
     # calamine reads every sheet of an .xls as it opens the file, hidden ones too: check them all first

@@ -184,7 +184,8 @@ def _header_key(cell: str, config: HeaderConfig) -> tuple[str, Decimal | None]:
 
 def _aliases(config: HeaderConfig, kind: RawFile) -> dict[str, set[str]]:
     return {
-        column: {_header_key(name, config)[0] for name in names} for column, names in config.columns[kind.entity].items()
+        column: {_header_key(name, config)[0] for name in names}
+        for column, names in config.columns[kind.entity].items()
     }
 
 
@@ -225,7 +226,7 @@ def _ambiguities(sheet: Sheet, row_index: int, row: list[str], found: dict[int, 
         for column in columns:
             by_column.setdefault(column, []).append(position)
     problems += [
-        f"{' and '.join(cell(p) for p in positions)} all name {column}"
+        f"{' and '.join(cell(p) for p in positions)} {'both' if len(positions) == 2 else 'all'} name {column}"
         for column, positions in by_column.items()
         if len(positions) > 1
     ]
@@ -372,7 +373,9 @@ def _refuse_uncalculated(path: Path, sheet: Sheet, cells: list[str]) -> None:
 def read_sheet(path: Path, sheet: Sheet, header: HeaderMatch, config: HeaderConfig) -> SheetLoad:
     load = SheetLoad(path, sheet.name, header.kind)
     if header.unused:
-        cells = ", ".join(f"{sheet.cell_name(header.row, p)} ({sheet.rows[header.row][p].strip()})" for p in header.unused)
+        cells = ", ".join(
+            f"{sheet.cell_name(header.row, p)} ({sheet.rows[header.row][p].strip()})" for p in header.unused
+        )
         load.note = f"header cells not loaded: {cells}"
     id_positions = {place.position for column, place in header.places.items() if column in ID_COLUMNS}
     uncalculated: list[str] = []
@@ -412,7 +415,7 @@ def plan_file(path: Path, config: HeaderConfig) -> list[SheetLoad | SkippedSheet
         elif not any(any(c.strip() for c in row) for row in sheet.rows):
             plans.append(SkippedSheet(sheet.name, "empty sheet"))
         elif _is_instruction_sheet(sheet.name, config):
-            plans.append(SkippedSheet(sheet.name, "instructions sheet (named like 填表说明)"))
+            plans.append(SkippedSheet(sheet.name, "instructions sheet, named like 填表说明"))
         elif (header := recognise(path, sheet, config)) is None:
             plans.append(sheet)  # no header: skipped only if another sheet has one
         else:

@@ -161,7 +161,9 @@ def list_sheets(package: Package) -> list[PackageSheet]:
     if workbook is None:
         return []
     relations = package.read_xml(f"{workbook_dir}_rels/workbook.xml.rels")
-    targets = {r.get("Id"): (r.get("Target", ""), r.get("Type", "")) for r in (relations if relations is not None else [])}
+    targets = {
+        r.get("Id"): (r.get("Target", ""), r.get("Type", "")) for r in (relations if relations is not None else [])
+    }
     sheets = []
     for element in workbook.iter():
         if _local(element.tag) != "sheet":

@@ -75,7 +75,9 @@ def xml_workbook(path: Path, sheets: list[XmlSheet]) -> Path:
         for i in range(1, len(sheets) + 1)
     )
     entries = "".join(
-        f'<sheet name="{escape(s.name)}" sheetId="{i}" r:id="rId{i}"' + (f' state="{s.state}"' if s.state else "") + "/>"
+        f'<sheet name="{escape(s.name)}" sheetId="{i}" r:id="rId{i}"'
+        + (f' state="{s.state}"' if s.state else "")
+        + "/>"
         for i, s in enumerate(sheets, start=1)
     )
     relations = "".join(
@@ -137,7 +139,15 @@ def ole_container(streams: dict[str, bytes]) -> bytes:
     entries = [_directory_entry("Root Entry", 5, END_OF_CHAIN, 0, child=1 if names else NO_STREAM)]
     for index, name in enumerate(names, start=1):
         right = index + 1 if index < len(names) else NO_STREAM
-        entries.append(_directory_entry(name, 2, starts[name], len(streams[name]) if len(streams[name]) >= 4096 else len(padded[name]), right=right))
+        entries.append(
+            _directory_entry(
+                name,
+                2,
+                starts[name],
+                len(streams[name]) if len(streams[name]) >= 4096 else len(padded[name]),
+                right=right,
+            )
+        )
     directory = b"".join(entries).ljust(directory_sectors * SECTOR, b"\0")
     difat = list(range(fat_sectors)) + [FREE] * (109 - fat_sectors)
     header = (
@@ -152,7 +162,9 @@ def ole_container(streams: dict[str, bytes]) -> bytes:
     return header + body
 
 
-def _directory_entry(name: str, kind: int, start: int, size: int, child: int = NO_STREAM, right: int = NO_STREAM) -> bytes:
+def _directory_entry(
+    name: str, kind: int, start: int, size: int, child: int = NO_STREAM, right: int = NO_STREAM
+) -> bytes:
     encoded = (name + "\0").encode("utf-16-le")
     return (
         encoded.ljust(64, b"\0")
