@@ -26,6 +26,7 @@ CSV_SUFFIXES = (".csv", ".txt")
 UNREADABLE_ZIP = (
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
+    LookupError,
     ValueError,
     RuntimeError,
     NotImplementedError,
@@ -85,10 +86,16 @@ def _read_csv_rows(path: Path, data: bytes) -> list[list[str]]:
 
 
 def _read_workbook(path: Path, data: bytes, limits: SheetLimits) -> list[Sheet]:
-    if data.startswith(ooxml_files.ZIP_MAGIC):
-        return _read_xlsx(path, data, limits)
-    if data.startswith(ole_files.OLE_MAGIC):
-        return _read_ole(path, data, limits)
+    # the bytes are a stranger's: whatever a parser raises on them means the file cannot be read, not a crash
+    try:
+        if data.startswith(ooxml_files.ZIP_MAGIC):
+            return _read_xlsx(path, data, limits)
+        if data.startswith(ole_files.OLE_MAGIC):
+            return _read_ole(path, data, limits)
+    except UserFacingError:
+        raise
+    except Exception as exc:
+        raise UserFacingError(f"{path.name} cannot be read as a workbook ({_first_line(exc)}).") from None
     raise UserFacingError(f"{path.name} cannot be read as a workbook (it is neither an .xlsx nor an .xls file).")
 
 
@@ -96,6 +103,7 @@ def _read_xlsx(path: Path, data: bytes, limits: SheetLimits) -> list[Sheet]:
     try:
         package = ooxml_files.Package(zipfile.ZipFile(io.BytesIO(data)))
         parts = ooxml_files.list_sheets(package)
+        ooxml_files.check_shared_strings(package, limits)
         sheets, scans = [], {}
         for part in parts:
             sheet = Sheet(part.name, skip_reason=HIDDEN_REASONS.get(part.state, ""))

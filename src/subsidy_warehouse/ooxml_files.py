@@ -128,7 +128,7 @@ class Package:
         with handle:
             try:
                 return ElementTree.parse(handle).getroot()
-            except ElementTree.ParseError as exc:
+            except (ElementTree.ParseError, LookupError) as exc:  # LookupError: an unknown declared encoding
                 raise DamagedFile(f"its part {name} is not well-formed XML ({exc})") from None
 
 
@@ -147,16 +147,22 @@ def _attribute(element: ElementTree.Element, name: str) -> str | None:
     return None
 
 
-def list_sheets(package: Package) -> list[PackageSheet]:
-    """The workbook's sheets in order, with their state and part, as calamine resolves them."""
-    workbook_dir = "xl/"
+def workbook_folder(package: Package) -> str:
+    """Where workbook.xml is, per the package relationships ('xl/' almost always), ending in '/'."""
     package_rels = package.read_xml("_rels/.rels")
     if package_rels is None:
         raise DamagedFile("it has no package relationships (_rels/.rels)")
+    folder = "xl/"
     for relation in package_rels:
         if (relation.get("Type") or "").endswith("/relationships/officeDocument") and relation.get("Target"):
             target = relation.get("Target", "")
-            workbook_dir = target[: target.rfind("/") + 1]
+            folder = target[: target.rfind("/") + 1]
+    return folder
+
+
+def list_sheets(package: Package) -> list[PackageSheet]:
+    """The workbook's sheets in order, with their state and part, as calamine resolves them."""
+    workbook_dir = workbook_folder(package)
     workbook = package.read_xml(f"{workbook_dir}workbook.xml")
     if workbook is None:
         return []
@@ -263,11 +269,45 @@ def scan_sheet(package: Package, part: str, limits: SheetLimits) -> SheetScan:
             parser.Parse(b"", True)
         except SheetTooLarge:
             raise SheetTooLarge(reader.scan) from None
-        except expat.ExpatError as exc:
+        except (expat.ExpatError, LookupError) as exc:
             raise DamagedFile(f"its part {part} is not well-formed XML ({exc})") from None
         except (zipfile.BadZipFile, EOFError, OSError) as exc:
             raise DamagedFile(f"its part {part} cannot be unpacked ({exc})") from None
     return reader.scan
+
+
+class _FoundCount(Exception):
+    """Stops streaming the shared strings once their declared count is read."""
+
+
+def check_shared_strings(package: Package, limits: SheetLimits) -> None:
+    """calamine reserves room for `uniqueCount` strings before reading any: a lying count in a tiny file asks
+    for terabytes and aborts. Refuse a count the part cannot hold (each string takes at least `<si/>`, 5
+    bytes) or beyond the cell limit."""
+    part = f"{workbook_folder(package)}sharedStrings.xml"
+    handle = package.open(part)
+    if handle is None:
+        return
+
+    def on_start(tag: str, attributes: dict[str, str]) -> None:
+        if _local(tag) == "sst":
+            raise _FoundCount(attributes.get("uniqueCount", ""))
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler = on_start
+    parser.StartDoctypeDeclHandler = _refuse_doctype
+    declared = ""
+    with handle:
+        try:
+            while chunk := handle.read(1 << 16):
+                parser.Parse(chunk, False)
+        except _FoundCount as found:
+            declared = found.args[0].strip()
+        except expat.ExpatError as exc:
+            raise DamagedFile(f"its part {part} is not well-formed XML ({exc})") from None
+    size = package.parts[_ascii_lower(part)].file_size
+    if declared.isdigit() and int(declared) > min(limits.max_cells, size // 5 + 1):
+        raise DamagedFile(f"its shared strings claim {int(declared):,} strings, far more than the part holds")
 
 
 def _refuse_doctype(*_: object) -> None:

@@ -4,6 +4,7 @@ right, skipped with its reason in the manifest, or refused with one sentence and
 from __future__ import annotations
 
 import csv
+import re
 import warnings
 import zipfile
 from pathlib import Path
@@ -322,6 +323,19 @@ def test_a_hidden_sheet_is_not_read_so_its_size_does_not_matter(tmp_path: Path):
     path = xml_workbook(tmp_path / "a.xlsx", [XmlSheet("申报").row(1, HEADER).row(2, record()), huge_hidden])
     outcomes = load_files([path], tmp_path / "raw")
     assert [o.message for o in outcomes][1] == "skipped (hidden sheet)"
+
+
+@pytest.mark.parametrize("unique_count", ["100000000000", "18446744073709551615", "60000000"])
+def test_shared_strings_claiming_more_than_they_hold_are_refused(tmp_path: Path, unique_count: str):
+    path = book(tmp_path / "串.xlsx", [("申报", [HEADER, record()])])  # xlsxwriter writes shared strings
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    shared = parts["xl/sharedStrings.xml"].decode()
+    parts["xl/sharedStrings.xml"] = re.sub(r'uniqueCount="\d+"', f'uniqueCount="{unique_count}"', shared).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    assert_refused(tmp_path, path, "串.xlsx cannot be read as a workbook (its shared strings claim")
 
 
 @pytest.mark.parametrize(
