@@ -15,10 +15,14 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import ole_files, ooxml_files
 from .errors import UserFacingError
 from .ooxml_files import SheetLimits, cell_name, column_name
+
+if TYPE_CHECKING:
+    import fastexcel
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 CSV_SUFFIXES = (".csv", ".txt")
@@ -104,22 +108,26 @@ def _read_xlsx(path: Path, data: bytes, limits: SheetLimits) -> list[Sheet]:
         package = ooxml_files.Package(zipfile.ZipFile(io.BytesIO(data)))
         parts = ooxml_files.list_sheets(package)
         ooxml_files.check_shared_strings(package, limits)
-        sheets, scans = [], {}
+        sheets = []
         for part in parts:
             sheet = Sheet(part.name, skip_reason=HIDDEN_REASONS.get(part.state, ""))
             if not sheet.skip_reason and part.kind != "worksheet":
                 sheet.skip_reason = f"a {part.kind or 'part'}, not a worksheet"
             if not sheet.skip_reason:
-                scans[part.name] = _scan(path, package, part, limits)
-                sheet.uncalculated = set(scans[part.name].uncalculated)
+                sheet.uncalculated = set(_scan(path, package, part, limits).uncalculated)
             sheets.append(sheet)
     except UNREADABLE_ZIP as exc:
         raise UserFacingError(f"{path.name} cannot be read as a workbook ({_first_line(exc)}).") from None
-    _fill_cells(path, data, [s for s in sheets if not s.skip_reason], [p.name for p in parts])
+    reader = _open_reader(path, data)
+    if list(reader.sheet_names) != [p.name for p in parts]:
+        raise UserFacingError(f"{path.name} cannot be read as a workbook (its sheet list is inconsistent).")
+    _fill_cells(path, reader, [s for s in sheets if not s.skip_reason])
     return sheets
 
 
-def _scan(path: Path, package: ooxml_files.Package, part: ooxml_files.PackageSheet, limits: SheetLimits):
+def _scan(
+    path: Path, package: ooxml_files.Package, part: ooxml_files.PackageSheet, limits: SheetLimits
+) -> ooxml_files.SheetScan:
     try:
         return ooxml_files.scan_sheet(package, part.part, limits)
     except ooxml_files.SheetTooLarge as exc:
@@ -157,14 +165,14 @@ def _read_ole(path: Path, data: bytes, limits: SheetLimits) -> list[Sheet]:
     # calamine reads every sheet of an .xls as it opens the file, hidden ones too: check them all first
     for measured in layout.sheets:
         _check_xls_sheet(f"{path.name} [{measured.name}]", measured, limits)
-    names = _sheet_names(path, data)
-    if len(names) != len(layout.sheets):
+    reader = _open_reader(path, data)
+    if len(reader.sheet_names) != len(layout.sheets):
         raise UserFacingError(f"{path.name} cannot be read as a workbook (its sheet list is inconsistent).")
     sheets = [
         Sheet(name, skip_reason=HIDDEN_REASONS.get(measured.state, ""))
-        for name, measured in zip(names, layout.sheets, strict=True)
+        for name, measured in zip(reader.sheet_names, layout.sheets, strict=True)
     ]
-    _fill_cells(path, data, [s for s in sheets if not s.skip_reason], names)
+    _fill_cells(path, reader, [s for s in sheets if not s.skip_reason])
     return sheets
 
 
@@ -181,36 +189,32 @@ def _check_xls_sheet(label: str, measured: ole_files.BiffSheet, limits: SheetLim
         raise UserFacingError(_too_large(label, measured.last_row, measured.first_column, measured.last_column, limits))
 
 
-def _sheet_names(path: Path, data: bytes) -> list[str]:
+def _refusal(path: Path, exc: BaseException) -> UserFacingError:
+    """fastexcel's errors, and calamine's panics (which reach Python as BaseException), refuse the file."""
+    if isinstance(exc, KeyboardInterrupt | SystemExit):
+        raise exc
+    return UserFacingError(f"{path.name} cannot be read as a workbook ({_first_line(exc)}).")
+
+
+def _open_reader(path: Path, data: bytes) -> fastexcel.ExcelReader:
     import fastexcel
 
     try:
-        return list(fastexcel.read_excel(data).sheet_names)
-    except BaseException as exc:  # calamine's panics reach Python as BaseException
-        if isinstance(exc, KeyboardInterrupt | SystemExit):
-            raise
-        raise UserFacingError(f"{path.name} cannot be read as a workbook ({_first_line(exc)}).") from None
+        return fastexcel.read_excel(data)
+    except BaseException as exc:
+        raise _refusal(path, exc) from None
 
 
-def _fill_cells(path: Path, data: bytes, sheets: list[Sheet], expected_names: list[str]) -> None:
-    """Read the cells of these (already checked) sheets with fastexcel; row i of the result is sheet row i."""
-    import fastexcel
-
+def _fill_cells(path: Path, reader: fastexcel.ExcelReader, sheets: list[Sheet]) -> None:
+    """Read the cells of these (already checked) sheets; row i of a sheet's rows is the sheet's row i."""
     try:
-        reader = fastexcel.read_excel(data)
-        if list(reader.sheet_names) != expected_names:
-            raise UserFacingError(f"{path.name} cannot be read as a workbook (its sheet list is inconsistent).")
         for sheet in sheets:
             loaded = reader.load_sheet(sheet.name, header_row=None, skip_rows=0, dtypes="string")
             columns = loaded.available_columns()
             sheet.first_column = columns[0].absolute_index if columns else 0
             sheet.rows = [[_cell_text(v) for v in row] for row in loaded.to_polars().iter_rows()]
-    except UserFacingError:
-        raise
-    except BaseException as exc:  # fastexcel's own errors, and calamine's panics (a BaseException)
-        if isinstance(exc, KeyboardInterrupt | SystemExit):
-            raise
-        raise UserFacingError(f"{path.name} cannot be read as a workbook ({_first_line(exc)}).") from None
+    except BaseException as exc:
+        raise _refusal(path, exc) from None
 
 
 def _cell_text(value: object) -> str:

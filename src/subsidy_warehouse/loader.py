@@ -266,7 +266,9 @@ def recognise(path: Path, sheet: Sheet, config: HeaderConfig) -> HeaderMatch | N
     places = {}
     for position, (column,) in found.items():
         unit = _header_key(row[position], config)[1]
-        places[column] = ColumnPlace(position, unit if unit is not None or column not in MONEY_COLUMNS else title_unit)
+        if unit is None and column in MONEY_COLUMNS:
+            unit = title_unit  # a unit declared above the header applies to amounts whose header names none
+        places[column] = ColumnPlace(position, unit)
     missing = [c for c in config.required[kind.entity] if c not in places]
     if missing:
         names = ", ".join(f"{config.columns[kind.entity][c][1]} ({c})" for c in missing)
@@ -424,7 +426,9 @@ def plan_file(path: Path, config: HeaderConfig) -> list[SheetLoad | SkippedSheet
     if not any(isinstance(p, SheetLoad) for p in plans):
         if headerless:
             raise UserFacingError(no_header_sentence(path, headerless[0]))
-        skipped = "; ".join(f"[{p.sheet}] {p.reason}" for p in plans if isinstance(p, SkippedSheet))
+        skipped = "; ".join(
+            f"[{p.sheet}] {p.reason}" if p.sheet else p.reason for p in plans if isinstance(p, SkippedSheet)
+        )
         raise UserFacingError(f"{path.name} has no sheet to load ({skipped or 'no sheets'}).")
     reason = "no header row naming beneficiaries, applications or disbursements, while another sheet has one"
     return [SkippedSheet(p.name, reason) if isinstance(p, Sheet) else p for p in plans]
