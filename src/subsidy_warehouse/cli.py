@@ -73,7 +73,7 @@ def generate(
 
 @app.command()
 def load(
-    files: Annotated[list[Path], typer.Argument(help="Bureau files: .xlsx workbooks or .csv (UTF-8 or GBK).")],
+    files: Annotated[list[Path], typer.Argument(help="Bureau files: .xlsx or .xls workbooks, or .csv (UTF-8 or GBK).")],
     raw_dir: Annotated[Path, typer.Option("--raw-dir", "-r", help="Folder of raw contract files to append to.")],
 ) -> None:
     """Load the files bureaus send into the raw contract (idempotent; re-issues supersede)."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import xlsxwriter
+from bureau_file_makers import encrypted_workbook
 from helpers import run_cli
 
 from subsidy_warehouse.errors import UserFacingError
@@ -158,7 +159,7 @@ def test_corrected_reissue_supersedes_and_keeps_both_versions(tmp_path: Path):
             "申报编号,统一社会信用代码,申报年度,审核状态\nSQ1,X,2025,已批准\n".encode(),
             "missing required column(s): 政策条款 (clause_code)",
         ),
-        ("locked.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "encrypted (password-protected)"),
+        ("locked.xlsx", encrypted_workbook(), "encrypted (password-protected)"),
         ("broken.xlsx", b"PK\x03\x04 not really a zip", "cannot be read as a workbook"),
     ],
 )
