@@ -28,6 +28,7 @@ import yaml
 from .bureau_files import Sheet, read_sheets
 from .contract import PROVENANCE_COLUMNS, RAW_FILES, RawFile
 from .errors import UserFacingError
+from .identifiers import fold_identifier, normalise_beneficiary_id
 from .ooxml_files import SheetLimits
 from .paths import project_dir
 
@@ -343,8 +344,10 @@ def normalise_value(column: str, text: str, unit: Decimal | None, config: Header
     if column == "clause_code":
         match = re.fullmatch(r"M?(\d{1,2})-(\d{1,2})", folded.upper())
         return (f"M{int(match.group(1)):02d}-{match.group(2)}", True) if match else (folded.upper(), True)
+    if column == "beneficiary_id":  # the same normalisation the staging models apply to raw files
+        return normalise_beneficiary_id(text), True
     if column in ID_COLUMNS:
-        return folded.upper() if column == "beneficiary_id" else folded, True
+        return fold_identifier(text), True
     return text.strip(), True
 
 
