@@ -5,16 +5,20 @@
     nullif(trim({{ column }}), '')
 {%- endmacro %}
 
-{#- Free text as staging keeps it: trimmed, with every resident ID number written in it replaced by the
-    holder's pseudonym. Every raw column but the beneficiary identifier goes through here. -#}
-{% macro masked_text(column) -%}
-    {{ subsidy_warehouse.pseudonymise_personal_ids(subsidy_warehouse.clean_text(column)) }}
-{%- endmacro %}
-
-{#- An identifier column (application, disbursement, project, voucher): full-width characters folded, no
-    whitespace (as `subsidy load` writes them), resident ID numbers in it pseudonymised. -#}
-{% macro masked_identifier(column) -%}
-    {{ subsidy_warehouse.pseudonymise_personal_ids("nullif(" ~ subsidy_warehouse.fold_identifier(column) ~ ", '')") }}
+{#- The raw columns as staging keeps them, each resident ID number written in them replaced by its holder's
+    pseudonym (pseudonymised_columns): free text trimmed; identifier columns (application, disbursement,
+    project, voucher) also full-width folded and without whitespace, as `subsidy load` writes them.
+    `columns` is a list of (name, raw column, 'text' | 'identifier'). -#}
+{% macro staged_text_columns(columns) -%}
+    {%- set cleaned = [] -%}
+    {%- for name, column, kind in columns -%}
+        {%- if kind == 'identifier' -%}
+            {%- do cleaned.append((name, "nullif(" ~ subsidy_warehouse.fold_identifier(column) ~ ", '')")) -%}
+        {%- else -%}
+            {%- do cleaned.append((name, subsidy_warehouse.clean_text(column))) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ subsidy_warehouse.pseudonymised_columns(cleaned) }}
 {%- endmacro %}
 
 {#- A fingerprint of a row's values, to tell exact duplicates from conflicting versions. -#}

@@ -1,25 +1,22 @@
 """Builds a warehouse: raw files → `raw` schema → `dbt build`, into a temporary file swapped in on success.
 
 A failed build leaves the previous warehouse untouched, and a reader never sees half a build: the new
-file is written beside the old one in a private folder under the same name (DuckDB views and catalogs
-carry the file's stem) and moved over it with one atomic rename.
+file is written beside the old one in a private folder under the same name (the file's stem is its DuckDB
+catalog, and dbt's parse is kept per profile) and moved over it with one atomic rename.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from .dbt_runner import run_dbt
 from .errors import UserFacingError
-from .paths import project_dir
 from .raw_loader import RawFileRead, check_raw_dir, write_raw_schema
 
 # Older DuckDB builds (such as the one inside Evidence's Node driver) cannot open files written in
@@ -39,47 +36,6 @@ class BuildResult:
     warehouse: Path
     seconds: float
     raw_files: list[RawFileRead]
-
-
-def dbt_executable() -> str:
-    candidate = Path(sys.executable).parent / "dbt"
-    return str(candidate) if candidate.exists() else "dbt"
-
-
-def run_dbt(args: list[str], warehouse: Path, work_dir: Path) -> subprocess.CompletedProcess[str]:
-    """Run a dbt command on the project against `warehouse`, with target and logs in work_dir."""
-    project = project_dir()
-    env = {
-        **os.environ,
-        "SUBSIDY_WAREHOUSE": str(warehouse),
-        "DBT_PROFILES_DIR": str(project),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
-    }
-    command = [
-        dbt_executable(),
-        *args,
-        "--project-dir",
-        str(project),
-        "--target-path",
-        str(work_dir / "target"),
-        "--log-path",
-        str(work_dir / "logs"),
-    ]
-    return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-
-
-def failed_nodes(target_dir: Path) -> list[str]:
-    """'node: message' for each failing node of the last run, from dbt's run_results.json."""
-    results_file = target_dir / "run_results.json"
-    if not results_file.exists():
-        return []
-    results = json.loads(results_file.read_text(encoding="utf-8")).get("results", [])
-    return [
-        f"{r['unique_id']}: {(r.get('message') or '').strip().splitlines()[0] if r.get('message') else r['status']}"
-        for r in results
-        if r.get("status") in ("error", "fail", "runtime error")
-    ]
 
 
 def check_warehouse_path(warehouse: Path) -> Path:
@@ -138,13 +94,12 @@ def build_warehouse(raw_dir: Path, warehouse: Path) -> BuildResult:
             str(new_file), config={"storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION}
         ) as con:
             raw_files = write_raw_schema(con, raw_dir)
-        completed = run_dbt(["build", "--exclude", "tag:audit_rule"], new_file, work_dir)
-        if completed.returncode != 0:
+        run = run_dbt(["build", "--exclude", "tag:audit_rule"], new_file, work_dir / "logs")
+        if not run.success:
             log_copy = Path(f"{warehouse}.failed-build.log")
             if (work_dir / "logs" / "dbt.log").exists():
                 shutil.copyfile(work_dir / "logs" / "dbt.log", log_copy)
-            nodes = failed_nodes(work_dir / "target")
-            detail = "; ".join(nodes[:3]) if nodes else " ".join(completed.stdout.strip().splitlines()[-1:])
+            detail = "; ".join(run.failed_nodes()[:3]) or run.error or "see the log"
             raise BuildFailed(
                 f"dbt build failed ({detail}); the previous warehouse is unchanged and the log is at {log_copy}."
             )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..build import run_dbt
+from ..dbt_runner import run_dbt
 from ..errors import UserFacingError
 from .model import Check, CheckStatus, Finding
 
@@ -64,18 +64,17 @@ def test_label(node: dict, manifest: dict) -> tuple[str, str]:
 
 def run_dbt_tests(warehouse: Path) -> tuple[list[dict], dict]:
     """`dbt test` (data tests, not unit tests) on the warehouse, read-only; returns run results and manifest."""
-    with tempfile.TemporaryDirectory(prefix="subsidy-audit-") as work:
-        work_dir = Path(work)
-        completed = run_dbt(
-            ["test", "--target", READ_ONLY_TARGET, "--exclude-resource-type", "unit_test"], warehouse, work_dir
+    with tempfile.TemporaryDirectory(prefix="subsidy-audit-") as logs:
+        run = run_dbt(
+            ["test", "--exclude-resource-type", "unit_test"],
+            warehouse,
+            Path(logs),
+            target=READ_ONLY_TARGET,
+            with_manifest=True,
         )
-        results_file = work_dir / "target" / "run_results.json"
-        if completed.returncode not in (0, 1) or not results_file.exists():
-            tail = " ".join((completed.stdout + completed.stderr).strip().splitlines()[-2:])
-            raise UserFacingError(f"dbt could not run the tests on {warehouse}: {tail}")
-        results = json.loads(results_file.read_text(encoding="utf-8"))["results"]
-        manifest = json.loads((work_dir / "target" / "manifest.json").read_text(encoding="utf-8"))
-    return results, manifest
+    if run.error or not run.results:
+        raise UserFacingError(f"dbt could not run the tests on {warehouse}: {run.error or 'no test ran'}.")
+    return run.results, run.manifest
 
 
 def mask_personal_ids(text: str) -> str:

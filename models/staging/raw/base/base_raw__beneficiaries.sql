@@ -15,11 +15,13 @@ cleaned as (
         _first_line as source_line,
         _last_line as source_last_line,
         upper(nullif({{ fold_identifier('beneficiary_id') }}, '')) as folded_beneficiary_id,
-        {{ masked_text('beneficiary_name') }} as beneficiary_name,
-        {{ masked_text('beneficiary_type') }} as beneficiary_type,
-        {{ masked_text('id_type') }} as id_type,
-        {{ masked_text('registered_on') }} as registered_on_text,
-        {{ masked_text('district') }} as district
+        {{ staged_text_columns([
+            ('beneficiary_name', 'beneficiary_name', 'text'),
+            ('beneficiary_type', 'beneficiary_type', 'text'),
+            ('id_type', 'id_type', 'text'),
+            ('registered_on_text', 'registered_on', 'text'),
+            ('district', 'district', 'text'),
+        ]) }}
     from source
 ),
 

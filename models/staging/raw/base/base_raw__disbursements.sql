@@ -9,13 +9,15 @@ cleaned as (
         _source_file as source_file,
         _first_line as source_line,
         _last_line as source_last_line,
-        {{ masked_identifier('disbursement_id') }} as disbursement_id,
-        {{ masked_identifier('application_id') }} as application_id,
-        {{ masked_text('paid_on') }} as paid_on_text,
-        {{ masked_text('amount') }} as amount_text,
-        {{ masked_text('kind') }} as kind,
-        {{ masked_text('paying_bureau') }} as paying_bureau,
-        {{ masked_identifier('voucher_no') }} as voucher_no
+        {{ staged_text_columns([
+            ('disbursement_id', 'disbursement_id', 'identifier'),
+            ('application_id', 'application_id', 'identifier'),
+            ('paid_on_text', 'paid_on', 'text'),
+            ('amount_text', 'amount', 'text'),
+            ('kind', 'kind', 'text'),
+            ('paying_bureau', 'paying_bureau', 'text'),
+            ('voucher_no', 'voucher_no', 'identifier'),
+        ]) }}
     from source
 ),
 

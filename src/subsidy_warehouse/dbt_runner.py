@@ -1,0 +1,126 @@
+"""Runs dbt in this process, keeping its parse between runs.
+
+dbt parses the whole project before every command (≈ 6 s here); with its target folder kept between runs it
+re-parses only what changed (`partial_parse.msgpack`). Partial parsing holds only while the connection
+profile is the same, so dbt is pointed at the warehouse by file name, from inside the warehouse's folder:
+every build of `warehouse.duckdb`, wherever it is written, reuses the same parse. A second dbt run while
+the cache is in use parses into a private folder instead of waiting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .paths import project_dir
+
+OFFLINE_ENVIRONMENT = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+
+
+@dataclass(frozen=True)
+class DbtRun:
+    """What a dbt command did: whether it succeeded, the error that stopped it, its run results."""
+
+    success: bool
+    error: str | None
+    results: list[dict] = field(default_factory=list)
+    manifest: dict = field(default_factory=dict)
+
+    def failed_nodes(self) -> list[str]:
+        """'node: first line of its message' for each node that failed or errored."""
+        return [
+            f"{r['unique_id']}: {(r.get('message') or r['status']).strip().splitlines()[0]}"
+            for r in self.results
+            if r.get("status") in ("error", "fail", "runtime error")
+        ]
+
+
+def dbt_threads() -> int:
+    """Models run one at a time on a small machine: each DuckDB query already uses every core, and two
+    heavy queries on two cores only fight. SUBSIDY_DBT_THREADS overrides."""
+    configured = os.environ.get("SUBSIDY_DBT_THREADS", "")
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return max(1, (os.cpu_count() or 1) // 4)
+
+
+@contextlib.contextmanager
+def parse_cache(target: str) -> Iterator[Path]:
+    """dbt's target folder for `target`, kept between runs; a private one when another run holds it."""
+    cache = project_dir() / "target" / f"dbt-{target}"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        lock = (cache / ".lock").open("w")
+    except OSError:  # a read-only project: parse every time
+        lock = None
+    if lock is not None:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            lock = None
+    if lock is None:
+        with tempfile.TemporaryDirectory(prefix="subsidy-dbt-") as private:
+            yield Path(private)
+        return
+    try:
+        yield cache
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
+
+
+@contextlib.contextmanager
+def inside(folder: Path, environment: dict[str, str]) -> Iterator[None]:
+    """Run with `folder` as working directory and `environment` set, restoring both afterwards."""
+    previous_dir = Path.cwd()
+    previous_env = {key: os.environ.get(key) for key in environment}
+    os.environ.update(environment)
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(previous_dir)
+        for key, value in previous_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run_dbt(
+    args: list[str], warehouse: Path, log_dir: Path, target: str = "duckdb", with_manifest: bool = False
+) -> DbtRun:
+    """Run one dbt command (e.g. ["build", "--exclude", "tag:audit_rule"]) on `warehouse` with profile
+    target `target`; dbt's log goes to log_dir, nothing to the console."""
+    from dbt.cli.main import dbtRunner  # dbt takes a second to import: only when dbt runs
+
+    project = project_dir()
+    environment = {**OFFLINE_ENVIRONMENT, "SUBSIDY_WAREHOUSE": warehouse.name, "DBT_PROFILES_DIR": str(project)}
+    with parse_cache(target) as target_dir, inside(warehouse.parent, environment):
+        results_file = target_dir / "run_results.json"
+        results_file.unlink(missing_ok=True)  # never read an earlier run's results as this one's
+        outcome = dbtRunner().invoke([
+            *args,
+            "--target", target,
+            "--project-dir", str(project),
+            "--profiles-dir", str(project),
+            "--target-path", str(target_dir),
+            "--log-path", str(log_dir),
+            "--threads", str(dbt_threads()),
+            "--log-level", "none",
+            "--log-level-file", "info",
+        ])  # fmt: skip
+        results = json.loads(results_file.read_text(encoding="utf-8"))["results"] if results_file.exists() else []
+        manifest_file = target_dir / "manifest.json"
+        manifest = (
+            json.loads(manifest_file.read_text(encoding="utf-8")) if with_manifest and manifest_file.exists() else {}
+        )
+    error = None if outcome.exception is None else str(outcome.exception).strip().splitlines()[0]
+    return DbtRun(success=outcome.success, error=error, results=results, manifest=manifest)
