@@ -6,8 +6,28 @@
 {% macro fold_identifier(expression) -%}
     {%- set ascii = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz' -%}
     {%- set full_width = '０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ' -%}
+    {#- translate is slow on long maps: only text with a non-ASCII character goes through it -#}
     {{ subsidy_warehouse.regex_replace_all(
-        "translate(" ~ expression ~ ", '" ~ full_width ~ "', '" ~ ascii ~ "')", whitespace_class() ~ '+', '') }}
+        "case when " ~ subsidy_warehouse.has_non_ascii(expression) ~ " then translate(" ~ expression ~ ", '"
+            ~ full_width ~ "', '" ~ ascii ~ "') else " ~ expression ~ " end",
+        whitespace_class() ~ '+', '') }}
+{%- endmacro %}
+
+{#- True when `text` holds a character outside ASCII (it has more bytes than characters). -#}
+{% macro has_non_ascii(text) -%}
+    {{ return(adapter.dispatch('has_non_ascii', 'subsidy_warehouse')(text)) }}
+{%- endmacro %}
+
+{% macro default__has_non_ascii(text) -%}
+    (octet_length({{ text }}) <> char_length({{ text }}))
+{%- endmacro %}
+
+{% macro duckdb__has_non_ascii(text) -%}
+    (strlen({{ text }}) <> length({{ text }}))
+{%- endmacro %}
+
+{% macro spark__has_non_ascii(text) -%}
+    (octet_length({{ text }}) <> length({{ text }}))
 {%- endmacro %}
 
 {#- Every kind of whitespace an identifier may carry: ASCII blanks, no-break and ideographic spaces. -#}
@@ -81,11 +101,13 @@
 {%- endmacro %}
 
 {% macro duckdb__pseudonymised_columns(columns) -%}
+    {#- each value is computed once, into a list the later items of this select list refer to by alias -#}
     {%- set values = [] -%}
     {%- for name, expression in columns %}{% do values.append(expression) %}{% endfor -%}
-    case when {{ subsidy_warehouse.regex_match("concat_ws('|', " ~ (values | join(', ')) ~ ")", '[0-9]{15}') }}
-        then list_transform([{{ values | join(', ') }}], lambda row_value: {{ subsidy_warehouse.pseudonymise_personal_ids('row_value') }})
-        else [{{ values | join(', ') }}]
+    [{{ values | join(', ') }}] as _text_values,
+    case when {{ subsidy_warehouse.regex_match("array_to_string(_text_values, '|')", '[0-9]{15}') }}
+        then list_transform(_text_values, lambda row_value: {{ subsidy_warehouse.pseudonymise_personal_ids('row_value') }})
+        else _text_values
     end as _pseudonymised_values,
     {%- for name, expression in columns %}
     _pseudonymised_values[{{ loop.index }}] as {{ name }}{{ "," if not loop.last }}
