@@ -52,8 +52,9 @@ def dbt_threads() -> int:
 
 @contextlib.contextmanager
 def parse_cache(target: str) -> Iterator[Path]:
-    """dbt's target folder for `target`, kept between runs; a private one when another run holds it."""
-    cache = project_dir() / "target" / f"dbt-{target}"
+    """dbt's target folder for `target`, kept between runs (under SUBSIDY_DBT_CACHE, default the project's
+    target/); a private one when another run holds it."""
+    cache = Path(os.environ.get("SUBSIDY_DBT_CACHE") or project_dir() / "target") / f"dbt-{target}"
     try:
         cache.mkdir(parents=True, exist_ok=True)
         lock = (cache / ".lock").open("w")
