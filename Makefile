@@ -13,13 +13,14 @@ DEMO_DIR := demo
 DEMO_WAREHOUSE := $(DEMO_DIR)/warehouse.duckdb
 SUBSIDY := .venv/bin/subsidy
 
-.PHONY: help setup browser demo test lint bench clean
+.PHONY: help setup browser demo test lint bench fuzz clean
 
 help:
 	@echo "make demo   set up, generate sample data, build the warehouse, audit it, build the dashboards"
 	@echo "make test   run every test (dbt unit and data tests run inside the end-to-end builds)"
 	@echo "make lint   ruff on the Python code"
 	@echo "make bench  time the audit against plain DuckDB on the same data"
+	@echo "make fuzz   mutate the sample's raw and bureau files into 200 variants and check every invariant"
 
 $(CURDIR)/.uv-bootstrap/bin/uv:
 	python3 -m venv .uv-bootstrap
@@ -71,6 +72,10 @@ lint: setup
 # Timings against plain DuckDB on the same data (never part of the tests: wall time is not asserted).
 bench: setup
 	.venv/bin/python bench/bench_audit.py
+
+# Hostile inputs at scale (not part of `make test`: it runs hundreds of real builds). Prints the tally.
+fuzz: setup
+	.venv/bin/python tests/hostile/fuzz.py --variants $${FUZZ_VARIANTS:-200}
 
 clean:
 	rm -rf $(DEMO_DIR) target logs .pytest_cache test-artifacts reports/build reports/.evidence
