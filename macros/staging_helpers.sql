@@ -120,3 +120,11 @@
 {% macro spark__json_object_of(columns) -%}
     to_json(named_struct({% for key, expression in columns %}'{{ key }}', {{ expression }}{{ ", " if not loop.last }}{% endfor %}))
 {%- endmacro %}
+
+{#- Every way a bureau is written in the files (its Chinese name or its code) → its code: an equality join,
+    where `name in (zh, code)` would compare every record with every bureau. -#}
+{% macro bureau_spellings() -%}
+    select bureau_name_zh as spelling, bureau_code from {{ ref('policy_bureaus') }}
+    union all
+    select bureau_code as spelling, bureau_code from {{ ref('policy_bureaus') }}
+{%- endmacro %}

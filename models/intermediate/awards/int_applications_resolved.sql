@@ -12,7 +12,7 @@ clauses as (
 ),
 
 bureaus as (
-    select * from {{ ref('policy_bureaus') }}
+    {{ bureau_spellings() }}
 ),
 
 measure_bureaus as (
@@ -59,7 +59,7 @@ left join beneficiaries
 left join clauses
     on applications.clause_code = clauses.clause_code
 left join bureaus
-    on applications.approving_bureau in (bureaus.bureau_name_zh, bureaus.bureau_code)
+    on applications.approving_bureau = bureaus.spelling
 left join measure_bureaus
     on clauses.measure_code = measure_bureaus.measure_code
     and bureaus.bureau_code = measure_bureaus.bureau_code

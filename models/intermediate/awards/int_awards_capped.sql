@@ -1,47 +1,67 @@
 -- Steps 2-4 of the cap arithmetic: the running caps, in the order project → annual → lifetime, each
--- letting through, in (approved_on, application_id) order, only what still fits under it.
+-- letting through, in (approved_on, application_id) order, only what still fits under it. The windows run
+-- over the few columns they need; the result joins back onto the awards.
 {%- set award_order = 'approved_on, application_id' %}
+{%- set caps = [
+    ('project', 'amount_into_running_caps', 'clause_code, project_id'),
+    ('annual', 'passed_project_cap', 'beneficiary_id, clause_code, award_year'),
+    ('lifetime', 'passed_annual_cap', 'beneficiary_id, clause_code'),
+] %}
 with static_limits as (
     select * from {{ ref('int_awards_static_limits') }}
 ),
 
-project_capped as (
+scopes as (
     select
-        *,
-        {{ running_cap_room('amount_into_running_caps', 'project_cap', 'clause_code, project_id', award_order) }}
-            as project_cap_room,
-        {{ running_cap_passed('amount_into_running_caps', 'project_cap', 'clause_code, project_id', award_order) }}
-            as passed_project_cap
+        application_id,
+        beneficiary_id,
+        clause_code,
+        award_year,
+        project_id,
+        approved_on,
+        project_cap,
+        annual_cap,
+        lifetime_cap,
+        amount_into_running_caps
     from static_limits
 ),
 
-annual_capped as (
+{%- for cap, amount, scope in caps %}
+{%- set previous = 'scopes' if loop.first else caps[loop.index0 - 1][0] ~ '_capped' %}
+
+{{ cap }}_cumulated as (
     select
         *,
-        {{ running_cap_room('passed_project_cap', 'annual_cap', 'beneficiary_id, clause_code, award_year', award_order) }}
-            as annual_cap_room,
-        {{ running_cap_passed('passed_project_cap', 'annual_cap', 'beneficiary_id, clause_code, award_year', award_order) }}
-            as passed_annual_cap
-    from project_capped
+        {{ running_cap_cumulative_before(amount, scope, award_order) }} as before_{{ cap }}_cap
+    from {{ previous }}
 ),
 
-lifetime_capped as (
+{{ cap }}_capped as (
     select
         *,
-        {{ running_cap_room('passed_annual_cap', 'lifetime_cap', 'beneficiary_id, clause_code', award_order) }}
-            as lifetime_cap_room,
-        {{ running_cap_passed('passed_annual_cap', 'lifetime_cap', 'beneficiary_id, clause_code', award_order) }}
-            as passed_lifetime_cap
-    from annual_capped
+        {{ running_cap_room('before_' ~ cap ~ '_cap', cap ~ '_cap') }} as {{ cap }}_cap_room,
+        {{ running_cap_passed(amount, 'before_' ~ cap ~ '_cap', cap ~ '_cap') }} as passed_{{ cap }}_cap
+    from {{ cap }}_cumulated
 ),
+{%- endfor %}
 
 amounts as (
     select
-        *,
-        cast(coalesce(least(static_limit, project_cap_room, annual_cap_room, lifetime_cap_room), approved_amount)
-            as decimal(18, 2)) as eligible_amount,
-        cast(passed_lifetime_cap as decimal(18, 2)) as within_cap_amount
-    from lifetime_capped
+        static_limits.*,
+        capped.project_cap_room,
+        capped.passed_project_cap,
+        capped.annual_cap_room,
+        capped.passed_annual_cap,
+        capped.lifetime_cap_room,
+        capped.passed_lifetime_cap,
+        cast(coalesce(
+            least(static_limits.static_limit, capped.project_cap_room, capped.annual_cap_room, capped.lifetime_cap_room),
+            static_limits.approved_amount
+        ) as decimal(18, 2)) as eligible_amount,
+        cast(capped.passed_lifetime_cap as decimal(18, 2)) as within_cap_amount
+    from static_limits
+    inner join lifetime_capped as capped
+        on static_limits.application_id = capped.application_id
 )
 
 select

@@ -76,8 +76,8 @@ basis_checked as (
             "case when uses_lpr_interest and loan_end_on <= loan_start_on then '贷款到期日不晚于起始日' end",
             "case when uses_lpr_interest and loan_start_on is not null and lpr_pct is null then '贷款起始日早于已录入的LPR' end",
         ]) }} as missing_basis_detail,
-        not ({{ dbt.concat(["'|'", "allowed_beneficiary_types", "'|'"]) }}
-            like {{ dbt.concat(["'%|'", "beneficiary_type", "'|%'"]) }}) as is_type_not_allowed,
+        {{ dbt.position(dbt.concat(["'|'", "beneficiary_type", "'|'"]), dbt.concat(["'|'", "allowed_beneficiary_types", "'|'"])) }} = 0
+            as is_type_not_allowed,
         {{ is_repeat_of_once_only('is_once_only', 'beneficiary_id, clause_code', 'approved_on, application_id') }}
             as is_once_only_repeat
     from joined

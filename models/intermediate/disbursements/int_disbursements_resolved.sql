@@ -8,7 +8,7 @@ applications as (
 ),
 
 bureaus as (
-    select * from {{ ref('policy_bureaus') }}
+    {{ bureau_spellings() }}
 ),
 
 measure_bureaus as (
@@ -44,7 +44,7 @@ from disbursements
 left join applications
     on disbursements.application_id = applications.application_id
 left join bureaus
-    on disbursements.paying_bureau in (bureaus.bureau_name_zh, bureaus.bureau_code)
+    on disbursements.paying_bureau = bureaus.spelling
 left join measure_bureaus
     on applications.measure_code = measure_bureaus.measure_code
     and bureaus.bureau_code = measure_bureaus.bureau_code
