@@ -121,10 +121,10 @@ def query(
     except ValueError:
         fail(f"--format must be one of table, csv, json (got {output_format!r}).")
     try:
-        frame = run_query(resolve_warehouse(warehouse), sql)
+        text = render(run_query(resolve_warehouse(warehouse), sql, flat=chosen is OutputFormat.csv), chosen)
     except UserFacingError as exc:
         fail(str(exc))
-    sys.stdout.write(render(frame, chosen))
+    sys.stdout.write(text)
     if chosen is not OutputFormat.json:
         sys.stdout.write("\n" if chosen is OutputFormat.table else "")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 
@@ -9,6 +10,12 @@ import duckdb
 import polars as pl
 
 from .errors import UserFacingError
+from .exports import neutralise_text_columns
+
+# DuckDB types polars cannot carry or write as text (also inside a list or struct); NESTED_TYPES are the ones
+# CSV cannot hold
+TEXT_ONLY_TYPES = re.compile(r"\b(BLOB|INTERVAL|VARIANT|BIT)\b")
+NESTED_TYPES = frozenset({"list", "struct", "map", "array", "union"})
 
 
 class OutputFormat(StrEnum):
@@ -17,8 +24,24 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+# DuckDB settings of every connection that reads a warehouse (the CLI, the audit, a SQL console): the
+# connection sees the warehouse file and nothing else. No other file is read or written (COPY, EXPORT,
+# read_csv, glob, ATTACH, profiling output), no URL is fetched, no extension is installed or loaded, and the
+# configuration is locked so that no statement (SET, RESET, PRAGMA) can undo any of it. Spilling to disk is
+# off because DuckDB lets even a sandboxed connection write into its temp directory (COPY ... TO there works):
+# a query larger than memory fails instead, which a district's warehouse is far from.
+SANDBOX_SETTINGS: dict[str, str | bool] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "temp_directory": "",
+    "lock_configuration": True,
+}
+
+
 def open_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    """Open a warehouse read-only; raises UserFacingError with the reason when it cannot."""
+    """Open a warehouse read-only and sandboxed (SANDBOX_SETTINGS); raises UserFacingError with the reason
+    when it cannot. Every reader of a warehouse uses this, and a SQL console should too."""
     if not warehouse.exists():
         raise UserFacingError(f"Warehouse {warehouse} does not exist; build it first with `subsidy build`.")
     if warehouse.is_dir():
@@ -26,34 +49,80 @@ def open_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
     if warehouse.stat().st_size == 0:
         raise UserFacingError(f"Warehouse {warehouse} is an empty file, not a DuckDB warehouse.")
     try:
-        return duckdb.connect(str(warehouse), read_only=True)
+        return duckdb.connect(str(warehouse), read_only=True, config=dict(SANDBOX_SETTINGS))
     except duckdb.IOException as exc:
         message = str(exc)
         if "lock" in message.lower():
             raise UserFacingError(f"Warehouse {warehouse} is locked by another process that is writing it.") from None
-        raise UserFacingError(f"{warehouse} is not a DuckDB warehouse ({message.splitlines()[0]}).") from None
+        raise UserFacingError(f"{warehouse} is not a DuckDB warehouse ({first_line(exc)}).") from None
     except duckdb.Error as exc:
-        raise UserFacingError(f"{warehouse} is not a DuckDB warehouse ({str(exc).splitlines()[0]}).") from None
+        raise UserFacingError(f"{warehouse} is not a DuckDB warehouse ({first_line(exc)}).") from None
 
 
-def run_query(warehouse: Path, sql: str) -> pl.DataFrame:
-    """Run one read-only statement and return its rows as a polars frame."""
+def first_line(error: Exception) -> str:
+    """DuckDB's message without its multi-line context (LINE 1: ..., candidate lists)."""
+    lines = str(error).strip().splitlines()
+    return lines[0].strip() if lines else type(error).__name__
+
+
+def refusal(error: duckdb.Error) -> str:
+    """One sentence for a statement DuckDB refused or could not run."""
+    detail = first_line(error)
+    if isinstance(error, duckdb.PermissionException):
+        return (
+            "Refused: `subsidy query` reads only the warehouse; it cannot read or write other files, reach the "
+            f"network or install or load extensions ({detail})."
+        )
+    if "configuration has been locked" in detail:
+        return f"Refused: `subsidy query` cannot change DuckDB settings, which are locked ({detail})."
+    if "attached in read-only mode" in detail:
+        return f"Refused: the warehouse is opened read-only, so nothing in it can be changed ({detail})."
+    return f"Query failed: {detail}"
+
+
+def as_displayable(relation: duckdb.DuckDBPyRelation, flat: bool) -> duckdb.DuckDBPyRelation:
+    """`relation` with the columns polars cannot carry or write (blobs, intervals, variants, bit strings; with
+    `flat`, also lists, structs and maps, which CSV cannot hold) turned into DuckDB's text of their values."""
+    columns, changed = [], False
+    for name, dtype in zip(relation.columns, relation.dtypes, strict=True):
+        quoted = '"' + name.replace('"', '""') + '"'
+        if TEXT_ONLY_TYPES.search(str(dtype).upper()) or (flat and dtype.id in NESTED_TYPES):
+            columns.append(f"cast({quoted} as varchar) as {quoted}")
+            changed = True
+        else:
+            columns.append(quoted)
+    return relation.project(", ".join(columns)) if changed else relation
+
+
+def run_query(warehouse: Path, sql: str, flat: bool = False) -> pl.DataFrame:
+    """Run one read-only statement and return its rows as a polars frame (`flat`: no nested columns)."""
     if not sql.strip():
         raise UserFacingError('The query is empty; pass a SQL statement such as "select * from marts.fct_awards".')
     with open_read_only(warehouse) as con:
         try:
             relation = con.sql(sql)
+            return pl.DataFrame() if relation is None else as_displayable(relation, flat).pl()
         except duckdb.Error as exc:
-            raise UserFacingError(f"Query failed: {str(exc).splitlines()[0]}") from None
-        if relation is None:
-            return pl.DataFrame()
-        return relation.pl()
+            raise UserFacingError(refusal(exc)) from None
+        except pl.exceptions.PolarsError as exc:
+            raise UserFacingError(
+                f"The result has a column type polars cannot read; cast it to varchar ({first_line(exc)})."
+            ) from None
 
 
 def render(frame: pl.DataFrame, output_format: OutputFormat) -> str:
-    if output_format is OutputFormat.csv:
-        return frame.write_csv()
-    if output_format is OutputFormat.json:
-        return frame.write_json()
-    with pl.Config(tbl_rows=200, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200, tbl_hide_dataframe_shape=False):
-        return str(frame)
+    try:
+        if output_format is OutputFormat.csv:
+            # CSV is what people open in a spreadsheet: text that could run as a formula is neutralised
+            return neutralise_text_columns(frame).write_csv()
+        if output_format is OutputFormat.json:
+            return frame.write_json()
+        with pl.Config(
+            tbl_rows=200, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200, tbl_hide_dataframe_shape=False
+        ):
+            return str(frame)
+    except pl.exceptions.PolarsError as exc:
+        raise UserFacingError(
+            f"The result cannot be written as {output_format}; cast the column that fails to varchar "
+            f"({first_line(exc)})."
+        ) from None

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 BIN = Path(sys.executable).parent
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -68,3 +71,30 @@ def personal_ids_outside_raw(con) -> dict[str, list[str]]:
         if hits:
             found[f"{schema}.{table}.{column}"] = hits
     return found
+
+
+def xlsx_cells(workbook: Path) -> dict[str, list[tuple[str, bool, bool]]]:
+    """Every cell of every sheet as (text, is_formula, has_quote_prefix), read from the xlsx's XML."""
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    with zipfile.ZipFile(workbook) as archive:
+        shared = [
+            re.sub(
+                r"_x([0-9A-F]{4})_", lambda m: chr(int(m[1], 16)), "".join(t.text or "" for t in si.iter(f"{main}t"))
+            )
+            for si in ElementTree.fromstring(archive.read("xl/sharedStrings.xml")).iter(f"{main}si")
+        ]
+        styles = ElementTree.fromstring(archive.read("xl/styles.xml"))
+        quote_prefix = [xf.get("quotePrefix") == "1" for xf in styles.find(f"{main}cellXfs").iter(f"{main}xf")]
+        sheets = {}
+        for name in sorted(n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")):
+            cells = []
+            for cell in ElementTree.fromstring(archive.read(name)).iter(f"{main}c"):
+                value = cell.find(f"{main}v")
+                text = (
+                    shared[int(value.text)]
+                    if cell.get("t") == "s" and value is not None
+                    else (value.text if value is not None else "")
+                )
+                cells.append((text, cell.find(f"{main}f") is not None, quote_prefix[int(cell.get("s", "0"))]))
+            sheets[name] = cells
+    return sheets

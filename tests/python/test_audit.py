@@ -13,13 +13,17 @@ import json
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
-from helpers import PROJECT_DIR, launch_chromium, run_cli
+from helpers import PROJECT_DIR, launch_chromium, run_cli, xlsx_cells
 from playwright.sync_api import sync_playwright
+
+from subsidy_warehouse.exports import FORMULA_TRIGGERS
+from subsidy_warehouse.identifiers import find_personal_ids, mask_resident_id, resident_id_check_char
 
 CATALOGUE = Path(__file__).parents[2] / "seeds" / "audit" / "audit_rules.csv"
 ARTIFACTS = PROJECT_DIR / "test-artifacts"
@@ -268,3 +272,123 @@ def test_audit_that_cannot_run_says_why(tmp_path: Path, clean_warehouse: Path) -
     assert completed.returncode == 2 and "locked by another process" in completed.stderr
     not_a_run = run_cli("audit", "--compare", str(tmp_path), str(tmp_path))
     assert not_a_run.returncode == 2 and "is not an audit run" in not_a_run.stderr
+
+
+# --- what an auditor opens: no personal ID, no formula ------------------------------------------------------
+def resident_id(first17: str) -> str:
+    return first17 + resident_id_check_char(first17)
+
+
+ID_18 = resident_id("33010219900307123")
+ID_18_X = next(
+    resident_id(f"11010519491231{n:03d}")
+    for n in range(1000)
+    if resident_id_check_char(f"11010519491231{n:03d}") == "X"
+)
+ID_15 = "330102900307123"  # first generation: province 33, born 1990-03-07
+HOSTILE_TEXTS = ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)", "\tTAB", "\rCR", "＝1+1", "＠SUM(A1)"]
+PERSONAL_TAMPERING = [
+    # an over-cap award keyed by a resident ID, paid to a person written as an ID, by a bureau with an ID in it
+    "insert into marts.fct_awards select * replace ("
+    f"'{ID_18}' as application_id, '{ID_18_X}' as beneficiary_id, '区科技局{ID_15}' as approving_bureau, "
+    "approved_amount + 1000000 as approved_amount, over_cap_amount + 1000000 as over_cap_amount) "
+    "from marts.fct_awards order by application_id limit 1",
+    # an over-cap award whose beneficiary and bureau are formulas
+    "insert into marts.fct_awards select * replace ("
+    "'SQ-HOSTILE' as application_id, '+1' as beneficiary_id, '=HYPERLINK(\"http://x\",\"y\")' as approving_bureau, "
+    "approved_amount + 1000000 as approved_amount, over_cap_amount + 1000000 as over_cap_amount) "
+    "from marts.fct_awards order by application_id limit 1",
+    # a stored finding nobody can find again, carrying IDs in its key and its detail
+    "insert into audit.exceptions by name select "
+    f"'paid_without_approval:disbursement:BF-{ID_18_X}' as exception_id, 'paid_without_approval' as rule_code, "
+    "'fatal' as severity, 'accuracy' as category, 'disbursement' as record_type, "
+    f"'BF-{ID_18_X}' as record_id, '{ID_18}' as beneficiary_id, 'M01-1' as clause_code, 'M01' as measure_code, "
+    f"'区科技局' as bureau, 2025 as award_year, 1.00 as amount_at_issue, '证件号码 {ID_18} 与 {ID_15}' as detail, "
+    "'' as rule_description_zh",
+    # a rollup row keyed by a first-generation ID, twice (a duplicated key that also breaks the sums)
+    "insert into marts.agg_disbursements_by_company_year select * replace "
+    f"('{ID_15}' as beneficiary_id) from marts.agg_disbursements_by_company_year order by all limit 1",
+    "insert into marts.agg_disbursements_by_company_year select * replace "
+    f"('{ID_15}' as beneficiary_id) from marts.agg_disbursements_by_company_year order by all limit 1",
+    # rejected raw rows whose reasons are formulas or carry an ID
+    *[
+        "insert into audit.rejected_rows values "
+        f"('beneficiaries.csv#{90000 + index}', 'beneficiaries.csv', {90000 + index}, {90000 + index}, "
+        f"'beneficiary', 'HOSTILE-{index}', $${text}$$, '{{}}')"
+        for index, text in enumerate(HOSTILE_TEXTS)
+    ],
+    "insert into audit.rejected_rows values "
+    f"('beneficiaries.csv#{ID_15}', 'beneficiaries.csv', 99999, 99999, 'beneficiary', '{ID_18}', "
+    f"'证件号码 {ID_18_X} 未通过校验', '{{\"beneficiary_id\": \"{ID_18}\"}}')",
+]
+
+
+def test_audit_outputs_show_no_personal_id_and_run_no_formula(clean_warehouse: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "tampered" / clean_warehouse.name
+    copy.parent.mkdir()
+    shutil.copyfile(clean_warehouse, copy)
+    with duckdb.connect(str(copy)) as con:
+        for sql in PERSONAL_TAMPERING:
+            con.execute(sql)
+    completed, run_dir, report = audit(copy, tmp_path / "audits")
+    assert completed.returncode == 1
+    by_rule = {f["rule_code"] for f in report["findings"]}
+    assert {"over_cap", "rejected_row", "findings_out_of_date", "key_not_unique", "rollup_mismatch"} <= by_rule
+    # the tampering reached the findings, masked
+    assert any(f["rule_code"] == "over_cap" and f["record_id"] == mask_resident_id(ID_18) for f in report["findings"])
+    over_cap = next(
+        f for f in report["findings"] if f["rule_code"] == "over_cap" and f["record_id"] == mask_resident_id(ID_18)
+    )
+    assert over_cap["beneficiary_id"] == mask_resident_id(ID_18_X)
+    assert over_cap["bureau"] == f"区科技局{mask_resident_id(ID_15)}"
+
+    # no resident ID in any file (the fingerprint's SHA-256 digests are hashes, not text: left out of the scan)
+    digests = {value for key, value in walk(report) if key.endswith("sha256")}
+    outputs = {
+        name: (run_dir / name).read_text(encoding="utf-8-sig")
+        for name in ("report.json", "report.html", "findings.csv")
+    }
+    with zipfile.ZipFile(run_dir / "findings.xlsx") as archive:
+        outputs.update({f"findings.xlsx:{n}": archive.read(n).decode("utf-8") for n in archive.namelist()})
+    for name, text in outputs.items():
+        for digest in digests:
+            text = text.replace(digest, "")
+        assert find_personal_ids(text) == [], name
+        for number in (ID_18, ID_18_X, ID_15):
+            assert number not in text, (name, number)
+
+    # CSV: every hostile text cell is neutralised with a leading quote; numbers stay numbers
+    with (run_dir / "findings.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    details = {row["detail"] for row in rows if row["rule_code"] == "rejected_row"}
+    assert details >= {"'" + text for text in HOSTILE_TEXTS}
+    hostile_award = next(row for row in rows if row["rule_code"] == "over_cap" and row["record_id"] == "SQ-HOSTILE")
+    assert hostile_award["beneficiary_id"] == "'+1" and hostile_award["bureau"] == '\'=HYPERLINK("http://x","y")'
+    assert float(hostile_award["amount_at_issue"]) >= 1000000
+    for row in rows:
+        for name, value in row.items():
+            if name != "amount_at_issue":
+                assert not value.startswith(FORMULA_TRIGGERS), (name, value)
+
+    # XLSX: no formula anywhere; hostile texts are plain strings, marked so that editing keeps them text
+    sheets = xlsx_cells(run_dir / "findings.xlsx")
+    cells = [cell for sheet in sheets.values() for cell in sheet]
+    assert cells and not [cell for cell in cells if cell[1]]
+    texts = {text: quoted for text, _, quoted in cells}
+    for text in [*HOSTILE_TEXTS, "+1", '=HYPERLINK("http://x","y")']:
+        assert text in texts, text
+        assert texts[text], f"{text!r} has no quote prefix"
+    findings_sheet = pl.read_excel(run_dir / "findings.xlsx", sheet_name="异常记录")
+    assert set(HOSTILE_TEXTS) <= set(findings_sheet["说明"])
+
+
+def walk(value: object, key: str = ""):
+    """(key, value) of every scalar in a JSON structure."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield from walk(item, name)
+    elif isinstance(value, list):
+        for item in value:
+            yield from walk(item, key)
+    else:
+        yield key, value

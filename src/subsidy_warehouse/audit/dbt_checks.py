@@ -9,7 +9,6 @@ SQL once more on a read-only connection, because `store_failures` would write in
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -32,7 +31,6 @@ GENERIC_TEST_RULES = {
 RULE_MODEL_TEST = "audit_rule"
 # failing rows kept per integrity check; the check's failing-row count is always the full count
 MAX_INTEGRITY_ROWS = 1000
-PERSONAL_ID = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
 
 
 def rule_for_test(node: dict) -> str:
@@ -77,10 +75,6 @@ def run_dbt_tests(warehouse: Path) -> tuple[list[dict], dict]:
     return run.results, run.manifest
 
 
-def mask_personal_ids(text: str) -> str:
-    return PERSONAL_ID.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
-
-
 def rows_of(con: duckdb.DuckDBPyConnection, sql: str, limit: int | None) -> list[dict[str, object]]:
     query = f"select * from ({sql}) as failing" + (f" limit {limit}" if limit else "")
     cursor = con.execute(query)
@@ -116,8 +110,8 @@ def findings_of_test(
                 rule_code=rule_code,
                 check=check.name,
                 record_type="table",
-                record_id=mask_personal_ids(f"{check.target}:{key}"),
-                detail=mask_personal_ids(json.dumps(row, ensure_ascii=False, default=str, sort_keys=True)),
+                record_id=f"{check.target}:{key}",
+                detail=json.dumps(row, ensure_ascii=False, default=str, sort_keys=True),
             )
         )
     return findings
@@ -149,7 +143,7 @@ def dbt_checks(warehouse: Path, con: duckdb.DuckDBPyConnection) -> tuple[list[Ch
             definition=sql.strip(),
             status=status,
             failing_rows=int(result.get("failures") or 0),
-            message=mask_personal_ids(message),
+            message=message,
         )
         checks.append(check)
         if status is CheckStatus.failed:

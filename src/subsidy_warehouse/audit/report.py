@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import jinja2
-import xlsxwriter
 
+from ..exports import Cell, ExportWorkbook, without_personal_ids, write_csv
 from ..paths import project_dir
 from ..summary import wan
 from .model import FINDING_COLUMNS, Finding
@@ -55,45 +56,45 @@ def render_html(report: dict) -> str:
 
 
 def write_findings_csv(path: Path, findings: list[Finding]) -> None:
-    # UTF-8 with BOM: Excel on a Chinese Windows desktop then reads the Chinese text correctly
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=FINDING_COLUMNS)
-        writer.writeheader()
-        writer.writerows(finding.as_row() for finding in findings)
+    write_csv(path, FINDING_COLUMNS, ([getattr(finding, name) for name in FINDING_COLUMNS] for finding in findings))
 
 
 def write_findings_xlsx(path: Path, report: dict, findings: list[Finding]) -> None:
-    workbook = xlsxwriter.Workbook(str(path))
-    bold = workbook.add_format({"bold": True})
-    money = workbook.add_format({"num_format": "#,##0.00"})
-    sheet = workbook.add_worksheet("异常记录")
+    workbook = ExportWorkbook(path)
+    bold = {"bold": True}
+    money = {"num_format": "#,##0.00"}
+    sheet = workbook.add_sheet("异常记录")
     for col, name in enumerate(FINDING_COLUMNS):
-        sheet.write(0, col, FINDING_HEADERS_ZH[name], bold)
+        workbook.write(sheet, 0, col, FINDING_HEADERS_ZH[name], bold)
     for row_index, finding in enumerate(findings, start=1):
         for col, name in enumerate(FINDING_COLUMNS):
-            value = getattr(finding, name)
-            if name == "amount_at_issue":
-                sheet.write_number(row_index, col, float(value), money)
-            elif value is not None:
-                sheet.write(row_index, col, value)
+            workbook.write(sheet, row_index, col, getattr(finding, name), money if name == "amount_at_issue" else None)
     sheet.autofilter(0, 0, max(len(findings), 1), len(FINDING_COLUMNS) - 1)
     sheet.freeze_panes(1, 0)
-    rules = workbook.add_worksheet("规则")
+    rules = workbook.add_sheet("规则")
     rule_headers = ["规则", "严重程度", "类别", "说明", "结果", "不合格行数", "涉及金额（元）"]
     for col, name in enumerate(rule_headers):
-        rules.write(0, col, name, bold)
+        workbook.write(rules, 0, col, name, bold)
     for row_index, rule in enumerate(report["rules"], start=1):
-        rules.write(row_index, 0, rule["rule_code"])
-        rules.write(row_index, 1, SEVERITY_ZH[rule["severity"]])
-        rules.write(row_index, 2, CATEGORY_ZH.get(rule["category"], rule["category"]))
-        rules.write(row_index, 3, rule["description_zh"])
-        rules.write(row_index, 4, STATUS_ZH[rule["status"]])
-        rules.write_number(row_index, 5, rule["failing_rows"])
-        rules.write_number(row_index, 6, float(rule["amount_at_issue"]), money)
+        cells: list[Cell] = [
+            rule["rule_code"],
+            SEVERITY_ZH[rule["severity"]],
+            CATEGORY_ZH.get(rule["category"], rule["category"]),
+            rule["description_zh"],
+            STATUS_ZH[rule["status"]],
+            rule["failing_rows"],
+            Decimal(rule["amount_at_issue"]),
+        ]
+        for col, value in enumerate(cells):
+            workbook.write(rules, row_index, col, value, money if col == 6 else None)
     workbook.close()
 
 
 def write_report(run_dir: Path, report: dict, findings: list[Finding]) -> None:
+    """Write the run's four files. Whatever a check put into a finding, a message or the report, no file
+    shows a resident ID number: everything written is masked here, the one place all of it passes."""
+    report = without_personal_ids(report)
+    findings = without_personal_ids(findings)
     (run_dir / "report.json").write_text(
         json.dumps(report, ensure_ascii=False, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8"
     )

@@ -1,0 +1,134 @@
+"""Files people open in a spreadsheet: text stays text, numbers stay numbers, no personal ID is shown.
+
+Every CSV and XLSX the project writes for people (the audit's findings, `subsidy query --format csv`, the
+per-bureau exports to come) goes through this module, so there is one rule for each of:
+
+- Formula injection (OWASP "CSV Injection"): a text cell that begins with = + - @, a tab or a carriage
+  return, or with the full-width ＝ ＋ － ＠ that Excel in Chinese locales may read the same way, would run as
+  a formula. In CSV such a cell gets a leading single quote and every text cell is quoted; in XLSX text is
+  written as a string (never a formula or a link) and such a cell carries Excel's quote prefix, so editing
+  it does not turn it into a formula either. Numbers are written as numbers and never altered.
+- Personal IDs: `without_personal_ids` masks every resident ID number in every text of a structure, as the
+  last line of defence before a file is written.
+
+Files that feed the pipeline itself (the raw contract CSVs, the sample bureau files, seeds) are data, not
+exports, and are written verbatim elsewhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Any, TypeVar
+
+import polars as pl
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from .identifiers import mask_personal_ids
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+Cell = str | int | float | Decimal | None
+T = TypeVar("T")
+
+
+def starts_like_formula(text: str) -> bool:
+    """True when a spreadsheet could read `text` as a formula."""
+    return text.startswith(FORMULA_TRIGGERS)
+
+
+def safe_text_cell(value: str) -> str:
+    """A text value made safe for a CSV cell: a leading single quote when it could start a formula."""
+    return "'" + value if starts_like_formula(value) else value
+
+
+def csv_cell(value: Cell) -> Cell:
+    # bool is an int, but True in a cell is text, not a number
+    if isinstance(value, str | bool):
+        return safe_text_cell(str(value))
+    return value
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> None:
+    """A CSV for Excel: UTF-8 with BOM (so Excel on a Chinese desktop reads the Chinese text), text cells
+    neutralised and quoted (a separator inside a text can never start a new cell), numbers bare."""
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, quoting=csv.QUOTE_NONNUMERIC)
+        writer.writerow([csv_cell(name) for name in header])
+        writer.writerows([csv_cell(value) for value in row] for row in rows)
+
+
+def neutralise_text_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with `safe_text_cell` applied to every text column; other columns untouched."""
+    text_columns = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(
+        pl.col(name).map_elements(safe_text_cell, return_dtype=pl.String, skip_nulls=True) for name in text_columns
+    )
+
+
+class ExportWorkbook:
+    """An .xlsx workbook whose cells hold data only: text as strings, numbers as numbers, no formula or link."""
+
+    def __init__(self, path: Path) -> None:
+        # xlsxwriter's defaults would turn "=..." into a live formula and "http://..." into a hyperlink
+        self.book = xlsxwriter.Workbook(
+            str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+        )
+        self.formats: dict[tuple[tuple[str, Any], ...], Format] = {}
+
+    def add_sheet(self, name: str) -> Worksheet:
+        return self.book.add_worksheet(name)
+
+    def cell_format(self, properties: dict[str, Any]) -> Format | None:
+        if not properties:
+            return None
+        key = tuple(sorted(properties.items()))
+        if key not in self.formats:
+            self.formats[key] = self.book.add_format(properties)
+        return self.formats[key]
+
+    def write(self, sheet: Worksheet, row: int, col: int, value: Cell, style: dict[str, Any] | None = None) -> None:
+        """Write one cell: a number with write_number, anything else with write_string, None as nothing."""
+        style = style or {}
+        if value is None:
+            return
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            sheet.write_number(row, col, float(value), self.cell_format(style))
+            return
+        text = str(value)
+        if starts_like_formula(text):
+            style = {**style, "quote_prefix": True}
+        sheet.write_string(row, col, text, self.cell_format(style))
+
+    def close(self) -> None:
+        self.book.close()
+
+
+def without_personal_ids(value: T) -> T:
+    """`value` (text, or dicts, lists, tuples and dataclasses of them) with every resident ID number masked.
+
+    Fields named `*sha256` are kept: a content hash is not personal data, and masking a digit run in one
+    would break the fingerprint that ties a report to its file.
+    """
+    if isinstance(value, Enum):
+        return value  # a status or kind of the code's own, never data
+    if isinstance(value, str):
+        return mask_personal_ids(value)  # type: ignore[return-value]
+    if isinstance(value, dict):
+        return {  # type: ignore[return-value]
+            key: item if isinstance(key, str) and key.endswith("sha256") else without_personal_ids(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return type(value)(without_personal_ids(item) for item in value)  # type: ignore[return-value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(
+            value,  # type: ignore[arg-type]
+            **{field.name: without_personal_ids(getattr(value, field.name)) for field in dataclasses.fields(value)},
+        )
+    return value
