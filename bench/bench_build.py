@@ -1,0 +1,212 @@
+"""Benchmark: the product against plain DuckDB doing the same work on the same data, in the same run.
+
+For each size (100k and 1M applications; 10M with BENCH_10M=1) it generates a sample once, then, in
+interleaved rounds (product step, then its plain-DuckDB twin), times every step and its peak memory:
+
+| step | product | plain DuckDB |
+|---|---|---|
+| raw load | `write_raw_schema` (every line accounted for) | `read_csv(all_varchar)` of the three files |
+| build | `subsidy build` (raw load + dbt build) | raw load + seeds + every model's and test's compiled SQL, in dbt's order, from the product's own manifest |
+| audit | `subsidy audit` | the audit's dbt check SQL on one read-only connection |
+| daily load | `subsidy build --incremental` after +1% applications and disbursements | — (compared with the full build) |
+| dashboards | `subsidy dashboards build --company-pages 20` (once per size, with --dashboards) | — |
+
+Medians of --runs rounds (default 3). Wall time and peak RSS of each step come from /usr/bin/time around a
+separate process. Results go to bench/results.json (and are printed as the README's table).
+
+    .venv/bin/python bench/bench_build.py [--sizes 100k,1M] [--runs 3] [--dashboards]
+    BENCH_10M=1 .venv/bin/python bench/bench_build.py --sizes 10M --runs 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+PROJECT = BENCH.parent
+BIN = Path(sys.executable).parent
+SCALES = {"100k": 20, "1M": 200, "10M": 2000}
+
+PLAIN_RAW_LOAD = """
+import duckdb, sys
+con = duckdb.connect(sys.argv[2])
+con.execute("create schema raw")
+for name in ("beneficiaries", "applications", "disbursements"):
+    con.execute(f"create table raw.{name} as select * from read_csv('{sys.argv[1]}/{name}.csv', all_varchar=true)")
+con.close()
+"""
+
+PLAIN_PRODUCT_SQL = """
+import csv, duckdb, json, sys, time
+base, manifest_path, results_path = sys.argv[1], sys.argv[2], sys.argv[3]
+manifest = json.load(open(manifest_path))
+order = [r["unique_id"] for r in json.load(open(results_path))["results"]]
+con = duckdb.connect(base)
+timings = {"seeds": 0.0, "models": 0.0, "tests": 0.0}
+for unique_id in order:
+    node = manifest["nodes"].get(unique_id)
+    if node is None or node["resource_type"] == "unit_test":
+        continue
+    started = time.perf_counter()
+    kind = node["resource_type"]
+    if kind == "seed":
+        con.execute(f"create schema if not exists {node['schema']}")
+        path = node["root_path"] + "/" + node["original_file_path"]
+        types = node["config"].get("column_types") or {}
+        con.execute(f"create or replace table {node['schema']}.{node['alias']} as select * from read_csv('{path}', "
+                    f"header=true, types={json.dumps(types) if types else '{}'})")
+        timings["seeds"] += time.perf_counter() - started
+    elif kind == "model" and node["config"]["materialized"] != "ephemeral":
+        con.execute(f"create schema if not exists {node['schema']}")
+        con.execute(f"create or replace table {node['schema']}.{node['alias']} as {node['compiled_code']}")
+        timings["models"] += time.perf_counter() - started
+    elif kind == "test":
+        con.execute(f"select count(*) from ({node['compiled_code']}) as t").fetchall()
+        timings["tests"] += time.perf_counter() - started
+con.close()
+print(json.dumps(timings))
+"""
+
+PLAIN_AUDIT_SQL = """
+import duckdb, json, sys
+report = json.load(open(sys.argv[2]))
+statements = [c["definition"] for r in report["rules"] for c in r["checks"] if c["engine"] == "dbt"]
+con = duckdb.connect(sys.argv[1], read_only=True)
+for sql in statements:
+    con.execute(f"select count(*) from ({sql}) as failing").fetchall()
+"""
+
+PRODUCT_RAW_LOAD = """
+import duckdb, sys
+from pathlib import Path
+from subsidy_warehouse.raw_loader import write_raw_schema
+with duckdb.connect(sys.argv[2]) as con:
+    write_raw_schema(con, Path(sys.argv[1]))
+"""
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> dict:
+    """Run `command` under /usr/bin/time: wall seconds, peak RSS (MB), exit code, output."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as measure:
+        started = time.perf_counter()
+        completed = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", measure.name, *command],
+            capture_output=True, text=True, env=env, check=False,
+        )  # fmt: skip
+        seconds = time.perf_counter() - started
+        rss_kb = int((measure.read().strip().splitlines() or ["0"])[-1])
+    if completed.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} failed ({completed.returncode}): {completed.stderr[-2000:]}")
+    return {"seconds": round(seconds, 2), "rss_mb": round(rss_kb / 1024), "stdout": completed.stdout}
+
+
+def python(script: str, *args: str) -> list[str]:
+    return [str(BIN / "python"), "-c", textwrap.dedent(script), *args]
+
+
+def subsidy(*args: str) -> list[str]:
+    return [str(BIN / "subsidy"), *args]
+
+
+def median_step(samples: list[dict]) -> dict:
+    return {
+        "seconds": round(statistics.median(s["seconds"] for s in samples), 2),
+        "rss_mb": round(statistics.median(s["rss_mb"] for s in samples)),
+        "runs": [s["seconds"] for s in samples],
+    }
+
+
+def bench_size(label: str, runs: int, work: Path, dashboards: bool) -> dict:
+    raw = work / "raw"
+    generation = timed(subsidy("generate", "--out", str(raw), "--scale", str(SCALES[label])))
+    applications = sum(1 for _ in (raw / "applications.csv").open("rb")) - 1
+    samples: dict[str, list[dict]] = {key: [] for key in (
+        "raw_load", "raw_load_plain", "build", "build_plain", "audit", "audit_plain", "daily", "daily_full",
+    )}  # fmt: skip
+    plain_parts: list[dict] = []
+    warehouse = work / "product" / "warehouse.duckdb"
+    cache = PROJECT / "target" / "dbt-duckdb"
+    for _ in range(runs):
+        for step, command in (
+            ("raw_load", python(PRODUCT_RAW_LOAD, str(raw), str(work / "raw_product.duckdb"))),
+            ("raw_load_plain", python(PLAIN_RAW_LOAD, str(raw), str(work / "raw_plain.duckdb"))),
+        ):
+            for stale in work.glob("raw_*.duckdb*"):
+                stale.unlink()
+            samples[step].append(timed(command))
+        samples["build"].append(timed(subsidy("build", "--raw-dir", str(raw), "--warehouse", str(warehouse))))
+        # plain DuckDB: the product's own raw tables, then every node's compiled SQL in dbt's order
+        plain = work / "plain" / "warehouse.duckdb"
+        shutil.rmtree(plain.parent, ignore_errors=True)
+        plain.parent.mkdir()
+        shutil.copyfile(cache / "manifest.json", work / "manifest.json")
+        shutil.copyfile(cache / "run_results.json", work / "run_results.json")
+        started = timed(python(PRODUCT_RAW_LOAD, str(raw), str(plain)))
+        sql = timed(python(PLAIN_PRODUCT_SQL, str(plain), str(work / "manifest.json"), str(work / "run_results.json")))
+        plain_parts.append(json.loads(sql["stdout"].strip().splitlines()[-1]))
+        samples["build_plain"].append({"seconds": started["seconds"] + sql["seconds"],
+                                       "rss_mb": max(started["rss_mb"], sql["rss_mb"])})  # fmt: skip
+        audits = work / "audits"
+        shutil.rmtree(audits, ignore_errors=True)
+        samples["audit"].append(timed(subsidy("audit", "--warehouse", str(warehouse), "--out", str(audits))))
+        report = next(audits.glob("*/report.json"))
+        samples["audit_plain"].append(timed(python(PLAIN_AUDIT_SQL, str(warehouse), str(report))))
+    result = {
+        "applications": applications,
+        "generate": {"seconds": generation["seconds"], "rss_mb": generation["rss_mb"]},
+        **{step: median_step(values) for step, values in samples.items() if values},
+        "plain_build_parts": {k: round(statistics.median(p[k] for p in plain_parts), 2) for k in plain_parts[0]},
+    }
+    for step in ("raw_load", "build", "audit"):
+        result[step]["ratio_to_plain"] = round(result[step]["seconds"] / result[f"{step}_plain"]["seconds"], 2)
+    if dashboards:
+        result["dashboards"] = timed(subsidy("dashboards", "build", "--warehouse", str(warehouse), "--company-pages", "20"))
+        result["dashboards"].pop("stdout")
+    return result
+
+
+def print_table(results: dict) -> None:
+    print("| size | step | product s | product MB | plain DuckDB s | plain MB | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for label, r in results["sizes"].items():
+        print(f"| {label} | generate | {r['generate']['seconds']} | {r['generate']['rss_mb']} | | | |")
+        for step in ("raw_load", "build", "audit"):
+            p, q = r[step], r[f"{step}_plain"]
+            print(f"| {label} | {step} | {p['seconds']} | {p['rss_mb']} | {q['seconds']} | {q['rss_mb']} | {p['ratio_to_plain']} |")
+        parts = r["plain_build_parts"]
+        print(f"| {label} | (plain build: seeds {parts['seeds']} s, models {parts['models']} s, tests {parts['tests']} s) | | | | | |")
+        if "dashboards" in r:
+            print(f"| {label} | dashboards | {r['dashboards']['seconds']} | {r['dashboards']['rss_mb']} | | | |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100k,1M")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--dashboards", action="store_true")
+    parser.add_argument("--out", type=Path, default=BENCH / "results.json")
+    args = parser.parse_args()
+    sizes = [s for s in args.sizes.split(",") if s]
+    if "10M" in sizes and os.environ.get("BENCH_10M") != "1":
+        raise SystemExit("10M takes an hour and 30 GB of disk: set BENCH_10M=1 to run it.")
+    results = {"machine": {"cores": os.cpu_count()}, "started": time.strftime("%Y-%m-%d %H:%M"), "sizes": {}}
+    for label in sizes:
+        with tempfile.TemporaryDirectory(prefix=f"bench-{label}-") as work:
+            results["sizes"][label] = bench_size(label, args.runs, Path(work), args.dashboards)
+        args.out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print_table(results)
+    print(f"results: {args.out}")
+
+
+if __name__ == "__main__":
+    main()
