@@ -8,7 +8,9 @@ percent of the records break one rule each, so every finding of the warehouse ha
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -182,20 +184,33 @@ def _round_to(value: float, step: int) -> int:
     return max(step, int(round(value / step)) * step)
 
 
-class SampleWriter:
-    """Generates the three files for one seed and scale."""
+@dataclass
+class Taken:
+    """Identifiers and names already given, shared by the shards of one sample so that none repeats."""
 
-    def __init__(self, seed: int, scale: float, problems: bool = True) -> None:
-        self.rng = random.Random(seed)
+    ids: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)
+
+
+class SampleWriter:
+    """Generates the records of the three files for one seed and scale (one shard of a large sample)."""
+
+    def __init__(
+        self, seed: int, scale: float, problems: bool = True, shard: int = 0, taken: Taken | None = None
+    ) -> None:
+        # shard 0 draws from the seed itself, so that a sample of one shard is what it has always been
+        self.rng = random.Random(seed if shard == 0 else seed * 1_000_003 + shard)
         self.scale = scale
+        self.tag = "" if shard == 0 else f"S{shard:03d}"  # keeps the shards' numbered ids apart
         # without problems no record breaks a rule; the random draws stay the same either way
         self.problems = problems
         self.beneficiaries: list[dict[str, str]] = []
         self.by_type: dict[str, list[dict[str, str]]] = {t: [] for t in BASE_BENEFICIARIES}
         self.applications: list[dict[str, str]] = []
         self.disbursements: list[dict[str, str]] = []
-        self._names: set[str] = set()
-        self._ids: set[str] = set()
+        taken = taken or Taken()
+        self._names = taken.names
+        self._ids = taken.ids
         self._used: dict[tuple[str, str, int], Decimal] = {}
         self._once: set[tuple[str, str]] = set()
 
@@ -331,7 +346,7 @@ class SampleWriter:
             status = rng.choices(["approved", "submitted", "rejected", "withdrawn"], [72, 10, 11, 7])[0]
             record = dict.fromkeys(APPLICATIONS.columns, "")
             record |= {
-                "application_id": f"SQ{year}{number:07d}",
+                "application_id": f"SQ{year}{self.tag}{number:07d}",
                 "beneficiary_id": beneficiary["beneficiary_id"],
                 "clause_code": shape.code,
                 "award_year": str(year),
@@ -403,13 +418,13 @@ class SampleWriter:
                 paid_on = approved_on + timedelta(days=rng.randrange(10, 90) + 120 * index)
                 self.disbursements.append(
                     {
-                        "disbursement_id": f"BF{number:08d}",
+                        "disbursement_id": f"BF{self.tag}{number:08d}",
                         "application_id": app["application_id"],
                         "paid_on": paid_on.isoformat(),
                         "amount": _yuan(amount),
                         "kind": "payment",
                         "paying_bureau": bureau,
-                        "voucher_no": f"PZ{paid_on:%Y%m}{number:07d}",
+                        "voucher_no": f"PZ{paid_on:%Y%m}{self.tag}{number:07d}",
                     }
                 )
             if rng.random() < 0.02:  # a later clawback of part of the award
@@ -417,13 +432,13 @@ class SampleWriter:
                 paid_on = approved_on + timedelta(days=rng.randrange(200, 400))
                 self.disbursements.append(
                     {
-                        "disbursement_id": f"BF{number:08d}",
+                        "disbursement_id": f"BF{self.tag}{number:08d}",
                         "application_id": app["application_id"],
                         "paid_on": paid_on.isoformat(),
                         "amount": _yuan((approved * Decimal(rng.uniform(0.1, 0.5))).quantize(Decimal("0.01"))),
                         "kind": "clawback",
                         "paying_bureau": bureau,
-                        "voucher_no": f"PZ{paid_on:%Y%m}{number:07d}",
+                        "voucher_no": f"PZ{paid_on:%Y%m}{self.tag}{number:07d}",
                     }
                 )
 
@@ -588,7 +603,7 @@ class SampleWriter:
         applied = date(2026, 3, 1) + timedelta(days=self.rng.randrange(0, 200))
         record = dict.fromkeys(APPLICATIONS.columns, "")
         record |= {
-            "application_id": f"SQ2026{9000000 + number:07d}",
+            "application_id": f"SQ2026{self.tag}{9000000 + number:07d}",
             "beneficiary_id": beneficiary_id,
             "clause_code": clause,
             "award_year": "2026",
@@ -604,13 +619,13 @@ class SampleWriter:
     def _extra_payment(self, app: dict[str, str], paid_on: date) -> dict[str, str]:
         number = len(self.disbursements) + 1
         return {
-            "disbursement_id": f"BF9{number:07d}",
+            "disbursement_id": f"BF9{self.tag}{number:07d}",
             "application_id": app["application_id"],
             "paid_on": paid_on.isoformat(),
             "amount": app["requested_amount"] or "100000.00",
             "kind": "payment",
             "paying_bureau": rng_bureau(self.rng, app["clause_code"]),
-            "voucher_no": f"PZ{paid_on:%Y%m}9{number:06d}",
+            "voucher_no": f"PZ{paid_on:%Y%m}9{self.tag}{number:06d}",
         }
 
 
@@ -618,17 +633,12 @@ def rng_bureau(rng: random.Random, clause_code: str) -> str:
     return rng.choice(MEASURE_BUREAUS.get(clause_code[:3], ALL_BUREAUS))
 
 
-def _write(path: Path, columns: list[str], rows: list[dict[str, str]], bom: bool = False) -> None:
-    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([row.get(c, "") for c in columns] for row in rows)
-
-
-def sample_records(seed: int, scale: float, problems: bool = True) -> SampleWriter:
-    """The sample's records, in memory: the same for the same seed and scale. Without `problems`, every
-    record follows the policy (a baseline an audit passes)."""
-    writer = SampleWriter(seed, scale, problems)
+def sample_records(
+    seed: int, scale: float, problems: bool = True, shard: int = 0, taken: Taken | None = None
+) -> SampleWriter:
+    """The sample's records (of one shard), in memory: the same for the same seed and scale. Without
+    `problems`, every record follows the policy (a baseline an audit passes)."""
+    writer = SampleWriter(seed, scale, problems, shard, taken)
     writer.make_beneficiaries()
     writer.make_applications()
     writer.make_disbursements()
@@ -637,21 +647,45 @@ def sample_records(seed: int, scale: float, problems: bool = True) -> SampleWrit
     return writer
 
 
+SHARD_SCALE = 20  # ≈ 100,000 applications: a large sample is written shard by shard, in bounded memory
+
+
 def generate_sample(out: Path, seed: int = 20250101, scale: float = 1.0, problems: bool = True) -> dict[str, int]:
-    """Write beneficiaries.csv, applications.csv and disbursements.csv into `out`; return row counts."""
+    """Write beneficiaries.csv, applications.csv and disbursements.csv into `out`; return row counts.
+
+    Up to scale 20 the sample is one shard; above, ceil(scale / 20) shards of equal size, each generated,
+    written and dropped in turn (the memory of one shard, whatever the scale)."""
     if out.exists() and not out.is_dir():
         raise UserFacingError(f"{out} exists and is not a directory.")
     out.mkdir(parents=True, exist_ok=True)
-    writer = sample_records(seed, scale, problems)
+    shards = max(1, math.ceil(scale / SHARD_SCALE))
+    taken = Taken()
+    counts = dict.fromkeys((BENEFICIARIES.entity, APPLICATIONS.entity, DISBURSEMENTS.entity), 0)
     # Exercise the contract: a BOM (saved from Excel), columns in another order, an extra column.
-    _write(out / BENEFICIARIES.file_name, list(BENEFICIARIES.columns), writer.beneficiaries, bom=True)
-    _write(out / APPLICATIONS.file_name, [*APPLICATIONS.columns, "remark"], writer.applications)
-    _write(out / DISBURSEMENTS.file_name, list(reversed(DISBURSEMENTS.columns)), writer.disbursements)
-    if problems:
-        with (out / DISBURSEMENTS.file_name).open("a", encoding="utf-8") as handle:
-            handle.write("BF-BROKEN,SQ2025,only three fields\n")  # a ragged row: goes to the rejects
-    return {
-        BENEFICIARIES.entity: len(writer.beneficiaries),
-        APPLICATIONS.entity: len(writer.applications),
-        DISBURSEMENTS.entity: len(writer.disbursements) + int(problems),
+    layouts = {
+        BENEFICIARIES.entity: (list(BENEFICIARIES.columns), "utf-8-sig"),
+        APPLICATIONS.entity: ([*APPLICATIONS.columns, "remark"], "utf-8"),
+        DISBURSEMENTS.entity: (list(reversed(DISBURSEMENTS.columns)), "utf-8"),
     }
+    with contextlib.ExitStack() as files:
+        writers = {}
+        for entity, (columns, encoding) in layouts.items():
+            handle = files.enter_context((out / f"{entity}.csv").open("w", encoding=encoding, newline=""))
+            writers[entity] = (csv.writer(handle, lineterminator="\n"), columns)
+            writers[entity][0].writerow(columns)
+        for shard in range(shards):
+            records = sample_records(seed, scale / shards, problems, shard, taken)
+            for entity, rows in (
+                (BENEFICIARIES.entity, records.beneficiaries),
+                (APPLICATIONS.entity, records.applications),
+                (DISBURSEMENTS.entity, records.disbursements),
+            ):
+                writer, columns = writers[entity]
+                writer.writerows([row.get(c, "") for c in columns] for row in rows)
+                counts[entity] += len(rows)
+        if problems:
+            files.close()
+            with (out / DISBURSEMENTS.file_name).open("a", encoding="utf-8") as handle:
+                handle.write("BF-BROKEN,SQ2025,only three fields\n")  # a ragged row: goes to the rejects
+            counts[DISBURSEMENTS.entity] += 1
+    return counts
