@@ -95,6 +95,17 @@ def inside(folder: Path, environment: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+def release_duckdb() -> None:
+    """Close the database dbt-duckdb keeps open after a run (it only drops its reference), so that this
+    process can open the file again with other settings (the audit's sandbox) or replace it."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        environment, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+    if environment is not None:
+        environment.close()
+
+
 def run_dbt(
     args: list[str], warehouse: Path, log_dir: Path, target: str = "duckdb", with_manifest: bool = False
 ) -> DbtRun:
@@ -118,6 +129,7 @@ def run_dbt(
             "--log-level", "none",
             "--log-level-file", "info",
         ])  # fmt: skip
+        release_duckdb()
         results = json.loads(results_file.read_text(encoding="utf-8"))["results"] if results_file.exists() else []
         manifest_file = target_dir / "manifest.json"
         manifest = (

@@ -117,9 +117,10 @@ def findings_of_test(
     return findings
 
 
-def dbt_checks(warehouse: Path, con: duckdb.DuckDBPyConnection) -> tuple[list[Check], list[Finding]]:
-    """Run every dbt data test on the warehouse; one Check per test and the failing records."""
-    results, manifest = run_dbt_tests(warehouse)
+def dbt_checks(
+    con: duckdb.DuckDBPyConnection, results: list[dict], manifest: dict
+) -> tuple[list[Check], list[Finding]]:
+    """One Check per dbt data test run (run_dbt_tests) and its failing records, read back on `con`."""
     measures = dict(con.execute("select clause_code, measure_code from policy.policy_clauses").fetchall())
     checks: list[Check] = []
     findings: list[Finding] = []
