@@ -54,6 +54,17 @@ class RawFileRead:
 
 
 @dataclass(frozen=True)
+class AppendPoint:
+    """Where an earlier build stopped reading a file that has since only grown: its bytes, lines and hash
+    so far (the new lines are read from there on) and its header line."""
+
+    file_bytes: int
+    physical_lines: int
+    sha256: hashlib._Hash
+    header_line: str
+
+
+@dataclass(frozen=True)
 class Header:
     """The header line of a file: the position of each contract and provenance column it names."""
 
@@ -124,12 +135,13 @@ class LineReader:
     Lines are cut at every '\\n' and nowhere else; a '\\r' before it is dropped, any other '\\r' is text.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, start: AppendPoint | None = None):
         self.path = path
-        self.sha256 = hashlib.sha256()
-        self.file_bytes = 0
-        self.physical_lines = 0
-        self.first_line = ""
+        self.start = start
+        self.sha256 = start.sha256.copy() if start else hashlib.sha256()
+        self.file_bytes = start.file_bytes if start else 0
+        self.physical_lines = start.physical_lines if start else 0
+        self.first_line = start.header_line if start else ""
         self.error: UserFacingError | None = None
 
     def _batch(self, data: bytes, ends: np.ndarray, offset: int) -> pa.RecordBatch:
@@ -164,6 +176,8 @@ class LineReader:
         except OSError as exc:
             raise UserFacingError(f"Cannot read {self.path}: {exc.strerror}.") from None
         with handle:
+            handle.seek(self.file_bytes)
+            offset = self.file_bytes
             while block := handle.read(CHUNK_BYTES):
                 self.sha256.update(block)
                 self.file_bytes += len(block)
@@ -309,9 +323,40 @@ def _create_temp_table(con: duckdb.DuckDBPyConnection, name: str, columns: dict[
     )
 
 
-def read_raw_file(con: duckdb.DuckDBPyConnection, path: Path, raw_file: RawFile) -> RawFileRead:
-    """Read one raw file into raw.<entity> and raw.unreadable_rows; raises UserFacingError when unusable."""
-    reader = LineReader(path)
+def find_append_point(path: Path, file_bytes: int, physical_lines: int, sha256: str) -> AppendPoint | None:
+    """Where an earlier read of `path` stopped, if the file has only grown since: its first `file_bytes`
+    bytes are the bytes read then (the same SHA-256) and end with a line break. None otherwise."""
+    try:
+        if file_bytes <= 0 or path.stat().st_size < file_bytes:
+            return None
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            header = handle.readline()
+            handle.seek(0)
+            left = file_bytes
+            last = b""
+            while left and (block := handle.read(min(CHUNK_BYTES, left))):
+                digest.update(block)
+                left -= len(block)
+                last = block[-1:]
+    except OSError:
+        return None
+    if left or last != b"\n" or digest.hexdigest() != sha256:
+        return None
+    try:
+        header_line = header.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        return None
+    return AppendPoint(file_bytes, physical_lines, digest, header_line)
+
+
+def read_raw_file(
+    con: duckdb.DuckDBPyConnection, path: Path, raw_file: RawFile, start: AppendPoint | None = None, batch: int = 1
+) -> RawFileRead:
+    """Read one raw file into raw.<entity> and raw.unreadable_rows, all of it, or only the lines after
+    `start` (appended to the tables); raises UserFacingError when unusable. The counts returned are those
+    of the lines read."""
+    reader = LineReader(path, start)
     con.register("line_stream", pa.RecordBatchReader.from_batches(LINE_SCHEMA, reader.batches()))
     try:
         con.execute("create or replace temp table lines as select * from line_stream")
@@ -339,31 +384,40 @@ def read_raw_file(con: duckdb.DuckDBPyConnection, path: Path, raw_file: RawFile)
         })  # fmt: skip
     table = f"raw.{raw_file.entity}"
     name = raw_file.file_name
-    con.execute(f"create or replace table {table} as {_records_sql(name, header, raw_file, bool(spans or stray))}")
+    con.execute(
+        f"create or replace temp table incoming as {_records_sql(name, header, raw_file, bool(spans or stray))}"
+    )
+    readable = f"select * exclude (_unreadable_reason, _unreadable_text), {batch} as _batch from incoming"
+    if start is None:
+        con.execute(f"create or replace table {table} as {readable} where _unreadable_reason is null")
+    else:
+        con.execute(f"insert into {table} {readable} where _unreadable_reason is null")
     con.execute(
         "insert into raw.unreadable_rows select _source_file, _first_line, _last_line, _unreadable_reason, "
-        f"_unreadable_text from {table} where _unreadable_reason is not null order by _first_line"
+        f"_unreadable_text, {batch} from incoming where _unreadable_reason is not null order by _first_line"
     )
-    con.execute(f"delete from {table} where _unreadable_reason is not null")
-    con.execute(f"alter table {table} drop column _unreadable_reason")
-    con.execute(f"alter table {table} drop column _unreadable_text")
-    records, record_lines = con.execute(
-        f"select count(*), coalesce(sum(_last_line - _first_line + 1), 0) from {table}"
+    records, unreadable, record_lines = con.execute(
+        "select count(*), count(_unreadable_reason), coalesce(sum(_last_line - _first_line + 1), 0) from incoming"
     ).fetchall()[0]
-    unreadable, unreadable_lines = con.execute(
-        "select count(*), coalesce(sum(last_line - first_line + 1), 0) from raw.unreadable_rows where source_file = ?",
-        [name],
-    ).fetchall()[0]
+    lines_read = reader.physical_lines - (start.physical_lines if start else 1)  # not the header
     return RawFileRead(
         raw_file=raw_file,
         path=path,
         sha256=reader.sha256.hexdigest(),
         file_bytes=reader.file_bytes,
         physical_lines=reader.physical_lines,
-        blank_lines=reader.physical_lines - 1 - int(record_lines) - int(unreadable_lines),
-        records=int(records) + int(unreadable),
+        blank_lines=lines_read - int(record_lines),
+        records=int(records),
         unreadable_records=int(unreadable),
     )
+
+
+RAW_TABLES_DDL = {
+    "unreadable_rows": "source_file varchar, first_line bigint, last_line bigint, reason varchar, raw_line varchar, "
+    "_batch integer",
+    "files": "source_file varchar, entity varchar, file_sha256 varchar, file_bytes bigint, physical_lines bigint, "
+    "header_lines bigint, blank_lines bigint, data_rows bigint",
+}
 
 
 def write_raw_schema(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> list[RawFileRead]:
@@ -371,15 +425,9 @@ def write_raw_schema(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> list[RawF
     records that could not be split into columns, and a register of the files with their line counts."""
     paths = check_raw_dir(raw_dir)
     con.execute("create schema if not exists raw")
-    con.execute(
-        "create or replace table raw.unreadable_rows (source_file varchar, first_line bigint, last_line bigint, "
-        "reason varchar, raw_line varchar)"
-    )
+    for table, columns in RAW_TABLES_DDL.items():
+        con.execute(f"create or replace table raw.{table} ({columns})")
     reads = [read_raw_file(con, path, raw_file) for path, raw_file in zip(paths, RAW_FILES, strict=True)]
-    con.execute(
-        "create or replace table raw.files (source_file varchar, entity varchar, file_sha256 varchar, "
-        "file_bytes bigint, physical_lines bigint, header_lines bigint, blank_lines bigint, data_rows bigint)"
-    )
     con.executemany(
         "insert into raw.files values (?, ?, ?, ?, ?, 1, ?, ?)",
         [
@@ -387,6 +435,55 @@ def write_raw_schema(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> list[RawF
             for r in reads
         ],
     )
-    for table in ("lines", "spans", "span_lines", "stray_lines", "odd_lines"):
-        con.execute(f"drop table if exists {table}")
+    _drop_scratch(con)
     return reads
+
+
+def append_points(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> dict[str, AppendPoint] | None:
+    """For each raw file of the warehouse open on `con`: where its earlier read stopped, when every file in
+    raw_dir has only grown since (appended lines, the rest byte for byte) and no quote was left open at the
+    end of the earlier read (a line added later could close it). None when any file changed otherwise."""
+    paths = check_raw_dir(raw_dir)
+    known = {
+        row[0]: row[1:]
+        for row in con.execute("select source_file, file_bytes, physical_lines, file_sha256 from raw.files").fetchall()
+    }
+    open_at_end = {
+        name for (name,) in con.execute(
+            "select distinct source_file from raw.unreadable_rows where reason like '%直到文件末尾%'"
+        ).fetchall()
+    }  # fmt: skip
+    points = {}
+    for path, raw_file in zip(paths, RAW_FILES, strict=True):
+        if raw_file.file_name not in known or raw_file.file_name in open_at_end:
+            return None
+        point = find_append_point(path, *known[raw_file.file_name])
+        if point is None:
+            return None
+        points[raw_file.entity] = point
+    return points
+
+
+def append_raw_schema(
+    con: duckdb.DuckDBPyConnection, raw_dir: Path, points: dict[str, AppendPoint], batch: int
+) -> list[RawFileRead]:
+    """Read only the lines appended to each raw file since `points` into the `raw` tables of the warehouse
+    open on `con` (marked with `batch`), and bring the file register up to date."""
+    paths = check_raw_dir(raw_dir)
+    reads = [
+        read_raw_file(con, path, raw_file, points[raw_file.entity], batch)
+        for path, raw_file in zip(paths, RAW_FILES, strict=True)
+    ]
+    for read in reads:
+        con.execute(
+            "update raw.files set file_sha256 = ?, file_bytes = ?, physical_lines = ?, "
+            "blank_lines = blank_lines + ?, data_rows = data_rows + ? where source_file = ?",
+            [read.sha256, read.file_bytes, read.physical_lines, read.blank_lines, read.records, read.raw_file.file_name],
+        )
+    _drop_scratch(con)
+    return reads
+
+
+def _drop_scratch(con: duckdb.DuckDBPyConnection) -> None:
+    for table in ("lines", "spans", "span_lines", "stray_lines", "odd_lines", "incoming"):
+        con.execute(f"drop table if exists {table}")

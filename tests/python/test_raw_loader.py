@@ -237,3 +237,43 @@ def test_cli_build_errors_are_one_sentence_without_traceback(tmp_path: Path):
     assert "Traceback" not in missing.stderr
     assert len(missing.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "w.duckdb").exists()
+
+
+@pytest.mark.parametrize(
+    "appended",
+    [
+        "B9,新公司,enterprise,uscc,2020-01-01,上城区\n\nB10,\"跨\n行\",enterprise,uscc,2020-01-01,上城区\n",
+        'B11,"坏,enterprise,uscc,2020-01-01,上城区\nB12,好,enterprise,uscc,2020-01-01,上城区\n',
+        "",
+    ],
+)
+def test_reading_only_the_appended_lines_equals_reading_the_whole_file(tmp_path: Path, appended: str):
+    first = (HEADERS["beneficiaries"] + "\r\n" + "\n".join(GOOD["beneficiaries"].format(n=n) for n in range(3))
+             + '\nB7,"坏"一行,enterprise,uscc,2020-01-01,上城区\nB8,x\n').encode()  # fmt: skip
+    con, _ = read(tmp_path, BENEFICIARIES, first)
+    path = tmp_path / BENEFICIARIES.file_name
+    path.write_bytes(first + appended.encode())
+    points = raw_loader.append_points(con, tmp_path)
+    assert points is not None and points["beneficiaries"].physical_lines == 6
+    raw_loader.append_raw_schema(con, tmp_path, points, batch=2)
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    whole, _ = read(fresh, BENEFICIARIES, path.read_bytes())
+    for table in ("beneficiaries", "unreadable_rows", "files"):
+        query = f"select * exclude (_batch) from raw.{table} order by all" if table != "files" else "from raw.files order by all"
+        assert con.execute(query).fetchall() == whole.execute(query).fetchall(), table
+    assert con.execute("select max(_batch) from raw.beneficiaries").fetchone() == ((2,) if appended.strip() else (1,))
+
+
+def test_a_file_changed_before_its_end_or_left_with_an_open_quote_is_read_whole(tmp_path: Path):
+    data = (HEADERS["beneficiaries"] + "\n" + GOOD["beneficiaries"].format(n=1) + "\n").encode()
+    con, _ = read(tmp_path, BENEFICIARIES, data)
+    path = tmp_path / BENEFICIARIES.file_name
+    path.write_bytes(data.replace(b"B1,", b"B2,") + b"B3,x\n")  # an earlier line changed
+    assert raw_loader.append_points(con, tmp_path) is None
+    path.write_bytes(data[:-1])  # shorter
+    assert raw_loader.append_points(con, tmp_path) is None
+    open_quote = data + b'B4,"open,enterprise,uscc,2020-01-01,x\n'
+    con, _ = read(tmp_path, BENEFICIARIES, open_quote)
+    path.write_bytes(open_quote + b'B5,closes",enterprise,uscc,2020-01-01,x\n')  # could pair with the open quote
+    assert raw_loader.append_points(con, tmp_path) is None
