@@ -7,6 +7,7 @@ catalog, and dbt's parse is kept per profile) and moved over it with one atomic 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import time
@@ -17,7 +18,9 @@ import duckdb
 
 from .dbt_runner import run_dbt
 from .errors import UserFacingError
-from .raw_loader import RawFileRead, check_raw_dir, write_raw_schema
+from .paths import project_dir
+from .query import open_read_only
+from .raw_loader import AppendPoint, RawFileRead, append_points, append_raw_schema, check_raw_dir, write_raw_schema
 
 # Older DuckDB builds (such as the one inside Evidence's Node driver) cannot open files written in
 # DuckDB 2.0's default storage format; this is the newest format they read.
@@ -29,13 +32,17 @@ class BuildFailed(Exception):
 
 
 BUILD_FOLDER_PREFIX = ".{name}.build-"
+DBT_CODE_FOLDERS = ("models", "macros", "seeds", "tests")
+# one row per build: the first is full, each daily load after it adds the lines appended to the raw files
+BATCHES_DDL = "batch integer, mode varchar, built_at timestamptz, code_sha256 varchar, records_read bigint"
 
 
 @dataclass(frozen=True)
 class BuildResult:
     warehouse: Path
     seconds: float
-    raw_files: list[RawFileRead]
+    raw_files: list[RawFileRead]  # what this build read: whole files, or the lines appended since the last
+    mode: str  # full | daily
 
 
 def check_warehouse_path(warehouse: Path) -> Path:
@@ -76,12 +83,53 @@ def remove_abandoned_build_folders(warehouse: Path) -> list[Path]:
     return removed
 
 
-def build_warehouse(raw_dir: Path, warehouse: Path) -> BuildResult:
-    """Build `warehouse` from the raw files in `raw_dir`; raises UserFacingError or BuildFailed."""
+def code_fingerprint() -> str:
+    """SHA-256 of everything dbt builds from (models, macros, seeds, tests, project file): a daily load may
+    only extend a warehouse built by the same code."""
+    project = project_dir()
+    digest = hashlib.sha256()
+    files = [project / "dbt_project.yml", *(p for d in DBT_CODE_FOLDERS for p in sorted((project / d).rglob("*")))]
+    for path in files:
+        if path.is_file():
+            digest.update(str(path.relative_to(project)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class DailyLoad:
+    """A build that extends the last one: the lines appended to each raw file since, as batch `batch`."""
+
+    points: dict[str, AppendPoint]
+    batch: int
+
+
+def plan_daily_load(warehouse: Path, raw_dir: Path, code: str) -> DailyLoad | None:
+    """A daily load when `warehouse` exists, was built by the same code, and every raw file has only grown
+    since (append_points); else None, and the build starts from scratch."""
+    if not warehouse.is_file():
+        return None
+    try:
+        with open_read_only(warehouse) as con:
+            last = con.execute(
+                "select batch, code_sha256 from raw.batches order by batch desc limit 1"
+            ).fetchall()
+            points = append_points(con, raw_dir) if last and last[0][1] == code else None
+    except (UserFacingError, duckdb.Error):
+        return None  # not a warehouse this code can extend: build it anew
+    return DailyLoad(points, last[0][0] + 1) if points is not None else None
+
+
+def build_warehouse(raw_dir: Path, warehouse: Path, full_refresh: bool = False) -> BuildResult:
+    """Build `warehouse` from the raw files in `raw_dir`; raises UserFacingError or BuildFailed.
+
+    When the files only grew since the last build of `warehouse` (a daily load), the new lines are read
+    and the models recompute only what they touch; `full_refresh` rebuilds everything regardless."""
     started = time.perf_counter()
     check_raw_dir(raw_dir)
     warehouse = check_warehouse_path(warehouse)
     remove_abandoned_build_folders(warehouse)
+    code = code_fingerprint()
+    daily = None if full_refresh else plan_daily_load(warehouse, raw_dir, code)
     work_dir = warehouse.parent / f"{BUILD_FOLDER_PREFIX.format(name=warehouse.name)}{os.getpid()}"
     shutil.rmtree(work_dir, ignore_errors=True)
     try:
@@ -90,10 +138,20 @@ def build_warehouse(raw_dir: Path, warehouse: Path) -> BuildResult:
         raise UserFacingError(f"Cannot write in {warehouse.parent}: {exc.strerror}.") from None
     new_file = work_dir / warehouse.name
     try:
+        if daily:
+            shutil.copyfile(warehouse, new_file)  # the old file stays as it is until the swap
         with duckdb.connect(
             str(new_file), config={"storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION}
         ) as con:
-            raw_files = write_raw_schema(con, raw_dir)
+            if daily:
+                raw_files = append_raw_schema(con, raw_dir, daily.points, daily.batch)
+            else:
+                raw_files = write_raw_schema(con, raw_dir)
+                con.execute(f"create or replace table raw.batches ({BATCHES_DDL})")
+            con.execute(
+                "insert into raw.batches values (?, ?, current_timestamp, ?, ?)",
+                [daily.batch if daily else 1, "daily" if daily else "full", code, sum(r.records for r in raw_files)],
+            )
         run = run_dbt(["build", "--exclude", "tag:audit_rule"], new_file, work_dir / "logs")
         if not run.success:
             log_copy = Path(f"{warehouse}.failed-build.log")
@@ -111,4 +169,9 @@ def build_warehouse(raw_dir: Path, warehouse: Path) -> BuildResult:
         Path(f"{warehouse}.failed-build.log").unlink(missing_ok=True)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
-    return BuildResult(warehouse=warehouse, seconds=time.perf_counter() - started, raw_files=raw_files)
+    return BuildResult(
+        warehouse=warehouse,
+        seconds=time.perf_counter() - started,
+        raw_files=raw_files,
+        mode="daily" if daily else "full",
+    )

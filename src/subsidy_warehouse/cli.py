@@ -91,19 +91,27 @@ def load(
 def build(
     raw_dir: Annotated[Path, typer.Option("--raw-dir", "-r", help="Folder holding the three raw CSV files.")],
     warehouse: WarehouseOption = None,
+    full_refresh: Annotated[
+        bool,
+        typer.Option("--full-refresh", help="Rebuild everything, even when the files only grew since the last build."),
+    ] = False,
 ) -> None:
-    """Build the warehouse (seeds, models, tests) from raw files. Findings are data, not failures."""
+    """Build the warehouse (seeds, models, tests) from raw files. Findings are data, not failures.
+
+    When the raw files only grew since the last build of the same warehouse (a daily load: lines appended,
+    nothing before them changed), only the new lines are read and the models recompute what they touch."""
     from .build import BuildFailed, build_warehouse
     from .summary import print_summary
 
     target = resolve_warehouse(warehouse)
     try:
-        result = build_warehouse(raw_dir, target)
+        result = build_warehouse(raw_dir, target, full_refresh)
     except UserFacingError as exc:
         fail(str(exc))
     except BuildFailed as exc:
         fail(str(exc), code=1)
-    typer.echo(f"Warehouse built in {result.seconds:.1f} s: {result.warehouse}")
+    how = "daily load: the lines appended since the last build" if result.mode == "daily" else "full build"
+    typer.echo(f"Warehouse built in {result.seconds:.1f} s ({how}): {result.warehouse}")
     print_summary(result.warehouse)
 
 

@@ -1,0 +1,124 @@
+"""Daily loads: a build that only reads the lines appended since the last build, and recomputes what they
+touch, gives the same warehouse, row for row, as a full build of the same files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from helpers import PROJECT_DIR, run_cli
+
+from subsidy_warehouse.build import plan_daily_load
+from subsidy_warehouse.identifiers import uscc_check_char
+
+GOLDEN_RAW = PROJECT_DIR / "tests" / "fixtures" / "golden_raw"
+NEW_INVESTOR = "91330102MA2NEWLNX" + uscc_check_char("91330102MA2NEWLNX")
+NEW_COMPANY = "91330102MA2NEWC01" + uscc_check_char("91330102MA2NEWC01")
+EMPTY_APP = ",,,,,,"
+# bookkeeping that differs by construction between a daily load and a full build
+NOT_COMPARED = {("raw", "batches")}
+
+BATCHES = {
+    "new records in old scopes": {
+        "beneficiaries.csv": [
+            f"{NEW_INVESTOR},杭州新投资合伙企业（有限合伙）,investor,uscc,2020-01-01,上城区",
+            f"{NEW_COMPANY},杭州新成立科技有限公司,enterprise,uscc,2024-01-01,上城区",
+            "91330102MA28YB2C33,杭州黄金样例数据技术有限公司,enterprise,uscc,2020-05-01,上城区",  # exact copy
+        ],
+        "applications.csv": [
+            # an award between G02 and G03 in the same annual scope: G03 gets less room
+            "G30,91330102MA27XK1A0H,M12-1,2025,2025-03-01,approved,300000.00,300000.00,2025-04-01,区科技局,800000.00,,,,,",
+            # another investor in project PRJ-1: the project cap spans both beneficiaries
+            f"G31,{NEW_INVESTOR},M11-4,2025,2025-03-01,approved,2000000.00,2000000.00,2025-04-15,上城资本,200000000.00,,PRJ-1,,,",
+            # a once-only clause again for the same beneficiary
+            "G33,91330102MA28YB2C33,M05-1,2026,2026-03-01,approved,500000.00,500000.00,2026-04-01,区发改经信局,,,,,,",
+            f"G34,{NEW_COMPANY},M04-5,2026,2026-01-05,approved,200000.00,200000.00,2026-02-01,区科技局,,,,,,",
+            'G35,"坏引号,M04-5,2026,2026-01-05,submitted,1.00,,,,,,,,,',  # a stray quote: this line alone
+        ],
+        "disbursements.csv": [
+            "D20,G07,2026-03-01,30000.00,clawback,区发改经信局,V20",  # a clawback on an old award
+            "D21,G30,2025-05-01,300000.00,payment,区科技局,V21",
+            "D22,G34,2026-03-01,200000.00,payment,区科技局,V22",
+            "D05,G18,2025-06-01,200000.00,payment,区发改经信局,V05",  # an exact copy of an old payment
+        ],
+    },
+    "corrections of old records": {
+        "beneficiaries.csv": [
+            # the investor again with another district: its versions conflict, both are rejected
+            "91330102MA2HTY9D4G,杭州黄金样例创业投资合伙企业（有限合伙）,investor,uscc,2018-01-01,西湖区",
+        ],
+        "applications.csv": [
+            # a corrected re-issue of G15 and of G02: each id now has two versions, all rejected
+            "G15,91330102MA28YB2C33,M04-5,2025,2025-05-01,approved,250000.00,250000.00,2025-04-01,区科技局,,,,,,",
+            "G02,91330102MA27XK1A0H,M12-1,2025,2025-01-05,approved,500000.00,500000.00,2025-02-01,区科技局,2000000.00,,,,,",
+        ],
+        "disbursements.csv": [
+            "D07,G02,2025-01-15,500000.00,payment,区科技局,V07",  # the payment corrected too
+            "D23,G03,2025-07-01,100000.00,payment,区科技局,V23",
+        ],
+    },
+}
+
+
+def append_lines(raw: Path, batch: dict[str, list[str]]) -> None:
+    for name, lines in batch.items():
+        with (raw / name).open("a", encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in lines))
+
+
+def all_tables(con) -> dict[tuple[str, str], list[tuple]]:
+    """Every table of the warehouse, its rows sorted, without the raw rows' batch number."""
+    tables = {}
+    for schema, table in con.execute(
+        "select schema_name, table_name from duckdb_tables() where not internal order by all"
+    ).fetchall():
+        if (schema, table) in NOT_COMPARED:
+            continue
+        columns = [c for (c,) in con.execute(
+            "select column_name from duckdb_columns() where schema_name = ? and table_name = ? "
+            "and column_name <> '_batch' order by column_index", [schema, table]
+        ).fetchall()]  # fmt: skip
+        select = ", ".join(f'"{c}"' for c in columns)
+        tables[(schema, table)] = con.execute(f'select {select} from "{schema}"."{table}" order by all').fetchall()
+    return tables
+
+
+@pytest.mark.parametrize("batch_name", list(BATCHES))
+def test_a_daily_load_equals_a_full_build(tmp_path: Path, batch_name: str):
+    raw = tmp_path / "raw"
+    shutil.copytree(GOLDEN_RAW, raw)
+    daily = tmp_path / "daily" / "warehouse.duckdb"
+    run_cli("build", "--raw-dir", str(raw), "--warehouse", str(daily), check=True)
+    append_lines(raw, BATCHES[batch_name])
+    completed = run_cli("build", "--raw-dir", str(raw), "--warehouse", str(daily), check=True)
+    assert "daily load" in completed.stdout
+    full = tmp_path / "full" / "warehouse.duckdb"
+    run_cli("build", "--raw-dir", str(raw), "--warehouse", str(full), check=True)
+    with duckdb.connect(str(daily), read_only=True) as a, duckdb.connect(str(full), read_only=True) as b:
+        daily_tables, full_tables = all_tables(a), all_tables(b)
+        assert a.execute("select batch, mode from raw.batches order by batch").fetchall() == [(1, "full"), (2, "daily")]
+        assert a.execute("select count(*) from raw.applications where _batch = 2").fetchone()[0] >= 2
+    assert daily_tables.keys() == full_tables.keys()
+    different = [name for name in full_tables if daily_tables[name] != full_tables[name]]
+    assert different == []
+
+
+def test_a_rewritten_file_or_new_code_means_a_full_build(tmp_path: Path):
+    raw = tmp_path / "raw"
+    shutil.copytree(GOLDEN_RAW, raw)
+    warehouse = tmp_path / "warehouse.duckdb"
+    run_cli("build", "--raw-dir", str(raw), "--warehouse", str(warehouse), check=True)
+    from subsidy_warehouse.build import code_fingerprint
+
+    code = code_fingerprint()
+    assert plan_daily_load(warehouse, raw, code) is not None  # nothing changed: an empty daily load
+    assert plan_daily_load(warehouse, raw, "other code") is None
+    text = (raw / "applications.csv").read_text(encoding="utf-8")
+    (raw / "applications.csv").write_text(text.replace("G01,", "G01X,"), encoding="utf-8")
+    assert plan_daily_load(warehouse, raw, code) is None
+    completed = run_cli("build", "--raw-dir", str(raw), "--warehouse", str(warehouse), check=True)
+    assert "full build" in completed.stdout
+    forced = run_cli("build", "--raw-dir", str(raw), "--warehouse", str(warehouse), "--full-refresh", check=True)
+    assert "full build" in forced.stdout
