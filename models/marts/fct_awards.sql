@@ -1,7 +1,14 @@
 -- One row per approved application whose beneficiary and clause are known: what was approved, what
 -- the policy allows, what fell within the caps, and what has been paid.
+-- daily loads read these to find what to recompute:
+-- depends_on: {{ ref('int_awards_to_recompute') }}
+-- depends_on: {{ ref('base_raw__disbursements') }}
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_rows_to_recompute('application_id', awards_to_recompute() ~ ' union ' ~ applications_with_new_payments()) }}") }}
 with awards as (
     select * from {{ ref('int_awards_capped') }}
+    {%- if is_incremental() %}
+    where application_id in ({{ awards_to_recompute() }} union {{ applications_with_new_payments() }})
+    {%- endif %}
 ),
 
 payments as (

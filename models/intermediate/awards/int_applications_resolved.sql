@@ -1,6 +1,13 @@
 -- Staged applications with their beneficiary, clause, measure and approving bureau resolved.
+-- daily loads read these to find what to recompute:
+-- depends_on: {{ ref('base_raw__applications') }}
+-- depends_on: {{ ref('base_raw__beneficiaries') }}
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_rows_to_recompute('application_id', applications_to_resolve()) }}") }}
 with applications as (
     select * from {{ ref('stg_raw__applications') }}
+    {%- if is_incremental() %}
+    where application_id in ({{ applications_to_resolve() }})
+    {%- endif %}
 ),
 
 beneficiaries as (

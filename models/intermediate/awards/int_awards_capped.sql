@@ -1,6 +1,9 @@
 -- Steps 2-4 of the cap arithmetic: the running caps, in the order project → annual → lifetime, each
 -- letting through, in (approved_on, application_id) order, only what still fits under it. The windows run
 -- over the few columns they need; the result joins back onto the awards.
+-- daily loads read these to find what to recompute:
+-- depends_on: {{ ref('int_awards_to_recompute') }}
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_rows_to_recompute('application_id', awards_to_recompute()) }}") }}
 {%- set award_order = 'approved_on, application_id' %}
 {%- set caps = [
     ('project', 'amount_into_running_caps', 'clause_code, project_id'),
@@ -9,6 +12,9 @@
 ] %}
 with static_limits as (
     select * from {{ ref('int_awards_static_limits') }}
+    {%- if is_incremental() %}
+    where application_id in ({{ awards_to_recompute() }})
+    {%- endif %}
 ),
 
 scopes as (

@@ -2,9 +2,15 @@
 -- the limits that do not depend on other awards (per award, share of base, tier, LPR interest), the
 -- cases that make it ineligible (non-monetary clause, type not allowed, missing basis, once-only
 -- repeat), and x = least(approved, static limit), the amount that enters the running caps.
+-- daily loads read these to find what to recompute:
+-- depends_on: {{ ref('int_awards_to_recompute') }}
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_rows_to_recompute('application_id', awards_to_recompute()) }}") }}
 with applications as (
     select * from {{ ref('int_applications_resolved') }}
     where status = 'approved' and is_beneficiary_known and is_clause_known
+    {%- if is_incremental() %}
+        and application_id in ({{ awards_to_recompute() }})
+    {%- endif %}
 ),
 
 clauses as (

@@ -1,6 +1,12 @@
 -- Money out per application: payments, clawbacks and net, over every staged disbursement.
+-- daily loads read these to find what to recompute:
+-- depends_on: {{ ref('base_raw__disbursements') }}
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_rows_to_recompute('application_id', applications_with_new_payments()) }}") }}
 with disbursements as (
     select * from {{ ref('stg_raw__disbursements') }}
+    {%- if is_incremental() %}
+    where application_id in ({{ applications_with_new_payments() }})
+    {%- endif %}
 )
 
 select

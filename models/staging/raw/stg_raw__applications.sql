@@ -1,4 +1,5 @@
 -- Applications that could be read, one row per application id.
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_rows_to_recompute('application_id', recomputed_keys('base_raw__applications', 'application_id')) }}") }}
 with checked as (
     select * from {{ ref('base_raw__applications') }}
 )
@@ -32,3 +33,6 @@ select
     id_copies
 from checked
 where row_disposition = 'staged'
+{%- if is_incremental() %}
+    and application_id in ({{ recomputed_keys('base_raw__applications', 'application_id') }})
+{%- endif %}

@@ -1,4 +1,5 @@
 -- Beneficiaries that could be read, one row per identifier.
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_rows_to_recompute('beneficiary_ref_hash', recomputed_keys('base_raw__beneficiaries', 'beneficiary_ref_hash')) }}") }}
 with checked as (
     select * from {{ ref('base_raw__beneficiaries') }}
 )
@@ -23,3 +24,6 @@ select
     id_copies
 from checked
 where row_disposition = 'staged'
+{%- if is_incremental() %}
+    and beneficiary_ref_hash in ({{ recomputed_keys('base_raw__beneficiaries', 'beneficiary_ref_hash') }})
+{%- endif %}

@@ -1,4 +1,5 @@
 -- Disbursements that could be read, one row per disbursement id.
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_rows_to_recompute('disbursement_id', recomputed_keys('base_raw__disbursements', 'disbursement_id')) }}") }}
 with checked as (
     select * from {{ ref('base_raw__disbursements') }}
 )
@@ -23,3 +24,6 @@ select
     id_copies
 from checked
 where row_disposition = 'staged'
+{%- if is_incremental() %}
+    and disbursement_id in ({{ recomputed_keys('base_raw__disbursements', 'disbursement_id') }})
+{%- endif %}

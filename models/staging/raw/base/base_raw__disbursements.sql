@@ -1,7 +1,9 @@
 -- Every raw disbursement record, cast and checked, with how it ends up (staged, rejected, collapsed).
 -- A resident ID number written in any column is replaced by its holder's pseudonym.
+{{ config(materialized='incremental', unique_key='disbursement_id', incremental_strategy='delete+insert') }}
 with source as (
     select * from {{ source('raw', 'disbursements') }}
+    {{ records_to_recompute('disbursements', coarse_identifier('disbursement_id')) }}
 ),
 
 cleaned as (
@@ -53,6 +55,7 @@ repeated as (
 
 select
     -- provenance
+    {{ current_batch() }} as _batch,
     checked.source_file,
     checked.source_line,
     checked.source_last_line,

@@ -1,0 +1,67 @@
+{#- Daily loads (build.py: the raw files only grew since the last build). The new raw lines carry the
+    batch of this build; incremental models recompute only the keys those lines touch: a model deletes the
+    rows of those keys (pre_hook delete_rows_to_recompute) and appends them recomputed, in the same order of
+    work as a full build, so that the result is the same row for row (tests/python/test_daily_load.py).
+    On a first build or --full-refresh, is_incremental() is false and every model builds everything. -#}
+
+{#- The batch of this build (raw.batches). -#}
+{% macro current_batch() -%}
+    (select max(batch) from {{ source('raw', 'batches') }})
+{%- endmacro %}
+
+{#- Before an incremental model appends its recomputed rows: delete the rows of the keys it recomputes. -#}
+{% macro delete_rows_to_recompute(key, keys_sql) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where {{ key }} in ({{ keys_sql }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Keys whose staging rows this build recomputed (every record of an identifier a new line carries). -#}
+{% macro recomputed_keys(base_model, key) -%}
+    select {{ key }} from {{ ref(base_model) }} where _batch = {{ current_batch() }} and {{ key }} is not null
+{%- endmacro %}
+
+{#- Applications to resolve again: those recomputed in staging, and those of a beneficiary recomputed. -#}
+{% macro applications_to_resolve() -%}
+    {{ recomputed_keys('base_raw__applications', 'application_id') }}
+    union
+    select application_id from {{ ref('stg_raw__applications') }}
+    where beneficiary_ref_hash in ({{ recomputed_keys('base_raw__beneficiaries', 'beneficiary_ref_hash') }})
+{%- endmacro %}
+
+{#- Applications whose payments change: those any version of a recomputed disbursement names. -#}
+{% macro applications_with_new_payments() -%}
+    select application_id from {{ ref('base_raw__disbursements') }}
+    where _batch = {{ current_batch() }} and application_id is not null
+{%- endmacro %}
+
+{#- Disbursements to resolve again: those recomputed in staging, and those of an application resolved again. -#}
+{% macro disbursements_to_resolve() -%}
+    {{ recomputed_keys('base_raw__disbursements', 'disbursement_id') }}
+    union
+    select disbursement_id from {{ ref('stg_raw__disbursements') }}
+    where application_id in ({{ applications_to_resolve() }})
+{%- endmacro %}
+
+{#- The raw records a daily load recomputes in a base model: the new ones, and every earlier one whose
+    identifier a new one carries. `key_expression` turns a raw identifier into a key that identifiers
+    which end up equal share (it may group more: a superset is only recomputed, never lost). -#}
+{% macro records_to_recompute(source_table, key_expression) -%}
+    {%- if is_incremental() %}
+    where _batch = {{ current_batch() }}
+        or {{ key_expression }} in (
+            select {{ key_expression }} from {{ source('raw', source_table) }} where _batch = {{ current_batch() }}
+        )
+    {%- endif %}
+{%- endmacro %}
+
+{#- A key for an identifier column that its pseudonymised form cannot split: any run of 15 or more digits
+    (a resident ID, which becomes its holder's pseudonym) counts as one. -#}
+{% macro coarse_identifier(column) -%}
+    {{ subsidy_warehouse.regex_replace_all(subsidy_warehouse.fold_identifier(column), '[0-9]{15,}[Xx]?', '#') }}
+{%- endmacro %}
+
+{#- Approved awards whose caps a daily load recomputes (model int_awards_to_recompute). -#}
+{% macro awards_to_recompute() -%}
+    select application_id from {{ ref('int_awards_to_recompute') }}
+{%- endmacro %}
