@@ -31,6 +31,16 @@ class BuildFailed(Exception):
     """dbt could not build the warehouse; the message names the failing nodes and the log."""
 
 
+def writer_settings() -> dict[str, str]:
+    """DuckDB settings of a build's own connection: the storage older readers open, and the memory bound
+    dbt runs under too (profiles.yml)."""
+    return {
+        "storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION,
+        "memory_limit": os.environ.get("SUBSIDY_MEMORY_LIMIT", "3GB"),
+        "preserve_insertion_order": "false",
+    }
+
+
 BUILD_FOLDER_PREFIX = ".{name}.build-"
 DBT_CODE_FOLDERS = ("models", "macros", "seeds", "tests")
 # one row per build: the first is full, each daily load after it adds the lines appended to the raw files
@@ -140,9 +150,7 @@ def build_warehouse(raw_dir: Path, warehouse: Path, full_refresh: bool = False) 
     try:
         if daily:
             shutil.copyfile(warehouse, new_file)  # the old file stays as it is until the swap
-        with duckdb.connect(
-            str(new_file), config={"storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION}
-        ) as con:
+        with duckdb.connect(str(new_file), config=writer_settings()) as con:
             if daily:
                 raw_files = append_raw_schema(con, raw_dir, daily.points, daily.batch)
             else:
