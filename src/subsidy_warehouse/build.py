@@ -94,10 +94,11 @@ def remove_abandoned_build_folders(warehouse: Path) -> list[Path]:
 
 
 def code_fingerprint() -> str:
-    """SHA-256 of everything dbt builds from (models, macros, seeds, tests, project file): a daily load may
-    only extend a warehouse built by the same code."""
+    """SHA-256 of everything dbt builds from (models, macros, seeds, tests, project file) and of the
+    pseudonymisation salt: a daily load may only extend a warehouse built the same way (a new salt gives
+    every person a new pseudonym). Only this digest is stored, never the salt."""
     project = project_dir()
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(os.environ.get("SUBSIDY_ID_SALT", "").encode() + b"\0")
     files = [project / "dbt_project.yml", *(p for d in DBT_CODE_FOLDERS for p in sorted((project / d).rglob("*")))]
     for path in files:
         if path.is_file():

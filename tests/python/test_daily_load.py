@@ -122,3 +122,11 @@ def test_a_rewritten_file_or_new_code_means_a_full_build(tmp_path: Path):
     assert "full build" in completed.stdout
     forced = run_cli("build", "--raw-dir", str(raw), "--warehouse", str(warehouse), "--full-refresh", check=True)
     assert "full build" in forced.stdout
+
+
+def test_a_new_salt_means_a_full_build(tmp_path: Path, monkeypatch):
+    from subsidy_warehouse.build import code_fingerprint
+
+    before = code_fingerprint()
+    monkeypatch.setenv("SUBSIDY_ID_SALT", "a-district-secret")
+    assert code_fingerprint() != before
