@@ -88,8 +88,8 @@
 {%- endmacro %}
 
 {#- Select-list items `expression as name` for every (name, expression) pair, with every resident ID number
-    in the values pseudonymised (pseudonymise_personal_ids). On DuckDB the values of a row go through one
-    list, so that the check is written once and a row without any 15-digit run costs one regex. -#}
+    in the values pseudonymised (pseudonymise_personal_ids). On DuckDB a row without any 15-digit run costs
+    one regex over its joined values. -#}
 {% macro pseudonymised_columns(columns) -%}
     {{ return(adapter.dispatch('pseudonymised_columns', 'subsidy_warehouse')(columns)) }}
 {%- endmacro %}
@@ -101,15 +101,12 @@
 {%- endmacro %}
 
 {% macro duckdb__pseudonymised_columns(columns) -%}
-    {#- each value is computed once, into a list the later items of this select list refer to by alias -#}
+    {#- one regex per row finds the rows that hold a 15-digit run; only their values go through the check -#}
     {%- set values = [] -%}
     {%- for name, expression in columns %}{% do values.append(expression) %}{% endfor -%}
-    [{{ values | join(', ') }}] as _text_values,
-    case when {{ subsidy_warehouse.regex_match("array_to_string(_text_values, '|')", '[0-9]{15}') }}
-        then list_transform(_text_values, lambda row_value: {{ subsidy_warehouse.pseudonymise_personal_ids('row_value') }})
-        else _text_values
-    end as _pseudonymised_values,
+    {{ subsidy_warehouse.regex_match("concat_ws('|', " ~ (values | join(', ')) ~ ")", '[0-9]{15}') }} as _holds_long_number,
     {%- for name, expression in columns %}
-    _pseudonymised_values[{{ loop.index }}] as {{ name }}{{ "," if not loop.last }}
+    case when _holds_long_number then {{ subsidy_warehouse.pseudonymise_personal_ids(expression) }}
+        else {{ expression }} end as {{ name }}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
