@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..errors import UserFacingError
 from ..query import open_read_only
-from .dbt_checks import dbt_checks, run_dbt_tests
+from .dbt_checks import compiled_tests, dbt_checks, run_dbt_tests
 from .expectations import expectation_checks
 from .fingerprint import fingerprint
 from .model import Check, CheckStatus, Finding, Rule, load_rule_catalogue
@@ -121,8 +121,9 @@ def run_audit(warehouse: Path, out_dir: Path) -> AuditResult:
     run_dir = new_run_dir(out_dir.resolve(), started_at)
     try:
         # dbt opens the file with its own settings: no other connection of this process may be open meanwhile
-        test_results, manifest = run_dbt_tests(warehouse)
+        manifest = compiled_tests(warehouse)
         with open_read_only(warehouse) as con:
+            test_results = run_dbt_tests(con, manifest)
             warehouse_fingerprint = fingerprint(con, warehouse)
             dbt_results, dbt_findings = dbt_checks(con, test_results, manifest)
             gx_results, gx_findings = expectation_checks(con)
