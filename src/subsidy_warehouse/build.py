@@ -130,6 +130,21 @@ def plan_daily_load(warehouse: Path, raw_dir: Path, code: str) -> DailyLoad | No
     return DailyLoad(points, last[0][0] + 1) if points is not None else None
 
 
+def land_raw(con: duckdb.DuckDBPyConnection, raw_dir: Path, daily: DailyLoad | None, code: str) -> list[RawFileRead]:
+    """The raw schema of a build: every line of the raw files (for a daily load, the lines appended since) and
+    the batch that read them (raw.batches, with the code fingerprint a daily load must match)."""
+    if daily:
+        raw_files = append_raw_schema(con, raw_dir, daily.points, daily.batch)
+    else:
+        raw_files = write_raw_schema(con, raw_dir)
+        con.execute(f"create or replace table raw.batches ({BATCHES_DDL})")
+    con.execute(
+        "insert into raw.batches values (?, ?, current_timestamp, ?, ?)",
+        [daily.batch if daily else 1, "daily" if daily else "full", code, sum(r.records for r in raw_files)],
+    )
+    return raw_files
+
+
 def build_warehouse(raw_dir: Path, warehouse: Path, full_refresh: bool = False) -> BuildResult:
     """Build `warehouse` from the raw files in `raw_dir`; raises UserFacingError or BuildFailed.
 
@@ -152,15 +167,7 @@ def build_warehouse(raw_dir: Path, warehouse: Path, full_refresh: bool = False) 
         if daily:
             shutil.copyfile(warehouse, new_file)  # the old file stays as it is until the swap
         with duckdb.connect(str(new_file), config=writer_settings()) as con:
-            if daily:
-                raw_files = append_raw_schema(con, raw_dir, daily.points, daily.batch)
-            else:
-                raw_files = write_raw_schema(con, raw_dir)
-                con.execute(f"create or replace table raw.batches ({BATCHES_DDL})")
-            con.execute(
-                "insert into raw.batches values (?, ?, current_timestamp, ?, ?)",
-                [daily.batch if daily else 1, "daily" if daily else "full", code, sum(r.records for r in raw_files)],
-            )
+            raw_files = land_raw(con, raw_dir, daily, code)
         run = run_dbt(["build", "--exclude", "tag:audit_rule"], new_file, work_dir / "logs")
         if not run.success:
             log_copy = Path(f"{warehouse}.failed-build.log")
