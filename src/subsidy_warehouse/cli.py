@@ -25,6 +25,19 @@ WarehouseOption = Annotated[
 ]
 
 
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress on stderr (results on stdout are unchanged).")
+]
+
+
+def shown_progress(command: str, quiet: bool):
+    """Progress of `command` on stderr for the length of a `with` block: a bar on a terminal, plain
+    timestamped lines when piped or in CI, nothing with --quiet."""
+    from .progress import make_reporter, reporting
+
+    return reporting(make_reporter(command, quiet))
+
+
 def fail(message: str, code: int = 2) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -51,20 +64,22 @@ def generate(
     clean: Annotated[
         bool, typer.Option("--clean", help="No injected problems: every record follows the policy.")
     ] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Write realistic sample raw files, with a small known share of every kind of problem (unless --clean)."""
     from .sample_data import generate_sample, sample_records
 
     try:
-        if messy:
-            from .messy_files import MessyWriter
+        with shown_progress("生成", quiet):
+            if messy:
+                from .messy_files import MessyWriter
 
-            counts = MessyWriter(sample_records(seed, scale, not clean), seed).write(out)
-        else:
-            counts = {
-                f"{name}.csv": rows
-                for name, rows in generate_sample(out, seed=seed, scale=scale, problems=not clean).items()
-            }
+                counts = MessyWriter(sample_records(seed, scale, not clean), seed).write(out)
+            else:
+                counts = {
+                    f"{name}.csv": rows
+                    for name, rows in generate_sample(out, seed=seed, scale=scale, problems=not clean).items()
+                }
     except UserFacingError as exc:
         fail(str(exc))
     for name, rows in counts.items():
@@ -75,12 +90,14 @@ def generate(
 def load(
     files: Annotated[list[Path], typer.Argument(help="Bureau files: .xlsx or .xls workbooks, or .csv (UTF-8 or GBK).")],
     raw_dir: Annotated[Path, typer.Option("--raw-dir", "-r", help="Folder of raw contract files to append to.")],
+    quiet: QuietOption = False,
 ) -> None:
     """Load the files bureaus send into the raw contract (idempotent; re-issues supersede)."""
     from .loader import load_files
 
     try:
-        outcomes = load_files(files, raw_dir)
+        with shown_progress("载入", quiet):
+            outcomes = load_files(files, raw_dir)
     except UserFacingError as exc:
         fail(f"{exc} Nothing was loaded.")
     for outcome in outcomes:
@@ -95,6 +112,7 @@ def build(
         bool,
         typer.Option("--full-refresh", help="Rebuild everything, even when the files only grew since the last build."),
     ] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Build the warehouse (seeds, models, tests) from raw files. Findings are data, not failures.
 
@@ -105,7 +123,8 @@ def build(
 
     target = resolve_warehouse(warehouse)
     try:
-        result = build_warehouse(raw_dir, target, full_refresh)
+        with shown_progress("构建", quiet):
+            result = build_warehouse(raw_dir, target, full_refresh)
     except UserFacingError as exc:
         fail(str(exc))
     except BuildFailed as exc:
@@ -173,6 +192,7 @@ def audit(
         tuple[Path, Path] | None,
         typer.Option("--compare", help="Two audit run folders: list findings new, resolved and unchanged."),
     ] = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Rerun every check (dbt tests + Great Expectations) on a warehouse, read-only, and write a report.
 
@@ -188,7 +208,8 @@ def audit(
         from .audit.run import run_audit
 
         chosen = resolve_warehouse(warehouse)
-        result = run_audit(chosen, out if out is not None else chosen.resolve().parent / "audits")
+        with shown_progress("审计", quiet):
+            result = run_audit(chosen, out if out is not None else chosen.resolve().parent / "audits")
     except UserFacingError as exc:
         fail(str(exc))
     verdict = result.report["verdict"]
@@ -215,12 +236,14 @@ def dashboards_build(
         int,
         typer.Option(min=1, help="Company pages to prerender (largest first); the others render in the browser."),
     ] = 1000,
+    quiet: QuietOption = False,
 ) -> None:
     """Build the dashboards from a copy of the warehouse into reports/build (offline)."""
     from .dashboards import build_site
 
     try:
-        site = build_site(resolve_warehouse(warehouse), audits, company_pages)
+        with shown_progress("看板", quiet):
+            site = build_site(resolve_warehouse(warehouse), audits, company_pages)
     except UserFacingError as exc:
         fail(str(exc))
     typer.echo(

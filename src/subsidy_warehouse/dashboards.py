@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from . import progress
 from .audit.fingerprint import file_sha256
 from .audit.model import load_rule_catalogue
 from .audit.report import CATEGORY_ZH, SEVERITY_ZH, STATUS_ZH
@@ -200,6 +201,7 @@ def build_site(
         raise UserFacingError(f"Evidence is not installed in {reports}; run `make setup` (npm ci) first.")
     warehouse = warehouse.resolve()
     copy = reports / "sources" / "warehouse" / "warehouse.duckdb"
+    progress.current().step("复制仓库 copy the warehouse for the dashboards")
     audit_run = copy_for_dashboards(
         warehouse, audits_dir if audits_dir is not None else warehouse.parent / "audits", copy
     )
@@ -208,7 +210,9 @@ def build_site(
     # Evidence copies into build/ without clearing it: pages removed since the last build would linger
     shutil.rmtree(site, ignore_errors=True)
     try:
+        progress.current().step("Evidence 数据源 npm run sources (query the marts)")
         run_evidence("sources", reports)
+        progress.current().step("Evidence 页面 npm run build (render the pages)")
         run_evidence("build", reports)
     except UserFacingError:
         shutil.rmtree(site, ignore_errors=True)  # never leave a half-broken site to be served

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import progress
 from .paths import project_dir
 
 OFFLINE_ENVIRONMENT = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
@@ -106,6 +107,28 @@ def release_duckdb() -> None:
         environment.close()
 
 
+class NodeProgress:
+    """A dbt event callback that tells the current progress reporter how many nodes are done out of the
+    total and which one just finished. dbt's LogStartLine carries the total; NodeExecuting starts a node that
+    counts in it (NodeStart and NodeFinished also come for nodes that are only compiled)."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.started: set[str] = set()
+        self.finished: set[str] = set()
+
+    def __call__(self, event) -> None:  # dbt's EventMsg
+        name = event.info.name
+        if name == "LogStartLine":
+            self.total = max(self.total, event.data.total)
+        elif name == "NodeExecuting":
+            self.started.add(event.data.node_info.unique_id)
+        elif name == "NodeFinished" and event.data.node_info.unique_id in self.started:
+            self.finished.add(event.data.node_info.unique_id)
+            total = max(self.total, len(self.started))
+            progress.current().nodes(len(self.finished), total, event.data.node_info.node_name)
+
+
 def run_dbt(
     args: list[str], warehouse: Path, log_dir: Path, target: str = "duckdb", with_manifest: bool = False
 ) -> DbtRun:
@@ -118,7 +141,7 @@ def run_dbt(
     with parse_cache(target) as target_dir, inside(warehouse.parent, environment):
         results_file = target_dir / "run_results.json"
         results_file.unlink(missing_ok=True)  # never read an earlier run's results as this one's
-        outcome = dbtRunner().invoke([
+        outcome = dbtRunner(callbacks=[NodeProgress()]).invoke([
             *args,
             "--target", target,
             "--project-dir", str(project),
