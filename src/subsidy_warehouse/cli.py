@@ -156,6 +156,17 @@ def query(
         sys.stdout.write("\n" if chosen is OutputFormat.table else "")
 
 
+@app.command()
+def sql(warehouse: WarehouseOption = None) -> None:
+    """Open a SQL console (Harlequin) on the warehouse: read-only and offline, as `subsidy query`."""
+    from .console import open_console
+
+    try:
+        open_console(resolve_warehouse(warehouse))
+    except UserFacingError as exc:
+        fail(str(exc))
+
+
 def print_rule_catalogue() -> None:
     from .audit.model import load_rule_catalogue
 
