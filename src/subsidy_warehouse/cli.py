@@ -167,6 +167,36 @@ def sql(warehouse: WarehouseOption = None) -> None:
         fail(str(exc))
 
 
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the exports into.")],
+    bureau: Annotated[
+        list[str] | None, typer.Option("--bureau", "-b", help="A bureau's Chinese name, e.g. 区科技局 (repeatable).")
+    ] = None,
+    all_bureaus: Annotated[bool, typer.Option("--all-bureaus", help="One export for each of the eight bureaus.")] = False,
+    year: Annotated[int | None, typer.Option(help="Only this award year (payments: this payment year).")] = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="xlsx (one workbook), csv or parquet.")] = "xlsx",
+    warehouse: WarehouseOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Write a bureau's own records (awards with caps, payments, findings, cap room left) as a workbook."""
+    from .bureau_workbooks import ExportFormat, export_bureaus
+
+    try:
+        chosen = ExportFormat(output_format)
+    except ValueError:
+        fail(f"--format must be one of xlsx, csv, parquet (got {output_format!r}).")
+    if bool(bureau) == all_bureaus:
+        fail("Give either --bureau NAME or --all-bureaus.")
+    try:
+        with shown_progress("导出", quiet):
+            exports = export_bureaus(resolve_warehouse(warehouse), out, None if all_bureaus else bureau, year, chosen)
+    except UserFacingError as exc:
+        fail(str(exc))
+    for done in exports:
+        typer.echo(f"{done.path}: " + ", ".join(f"{name} {rows:,} 行" for name, rows in done.rows.items()))
+
+
 def print_rule_catalogue() -> None:
     from .audit.model import load_rule_catalogue
 
