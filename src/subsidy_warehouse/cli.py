@@ -308,5 +308,49 @@ def dashboards_serve(
         fail(str(exc))
 
 
+docs_app = typer.Typer(help="The project's documentation (dbt docs, offline): build one HTML page, serve it.")
+app.add_typer(docs_app, name="docs")
+
+
+def docs_folder(out: Path | None, warehouse: Path | None) -> Path:
+    return out if out is not None else resolve_warehouse(warehouse).resolve().parent / "docs"
+
+
+@docs_app.command("build")
+def docs_build(
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for index.html [default: docs/ beside the warehouse].")
+    ] = None,
+    warehouse: WarehouseOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Render every model, column, test, seed and the lineage to the dashboards as one offline HTML page."""
+    from .docs_site import build_docs
+
+    try:
+        with shown_progress("文档", quiet):
+            site = build_docs(resolve_warehouse(warehouse), docs_folder(out, warehouse))
+    except UserFacingError as exc:
+        fail(str(exc))
+    typer.echo(f"Docs built in {site.seconds:.0f} s: {site.index} ({site.size_bytes / 1e6:.1f} MB, opens offline)")
+
+
+@docs_app.command("serve")
+def docs_serve(
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder of index.html [default: docs/ beside the warehouse].")
+    ] = None,
+    warehouse: WarehouseOption = None,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0 picks a free one).")] = 8080,
+) -> None:
+    """Serve the built documentation on 127.0.0.1 (localhost only)."""
+    from .docs_site import serve_docs
+
+    try:
+        serve_docs(docs_folder(out, warehouse), port)
+    except UserFacingError as exc:
+        fail(str(exc))
+
+
 if __name__ == "__main__":
     app()

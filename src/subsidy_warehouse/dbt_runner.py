@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -123,17 +124,24 @@ class NodeProgress:
             self.total = max(self.total, event.data.total)
         elif name == "NodeExecuting":
             self.started.add(event.data.node_info.unique_id)
-        elif name == "NodeFinished" and event.data.node_info.unique_id in self.started:
+        elif name == "NodeFinished" and self.total and event.data.node_info.unique_id in self.started:
+            # (a command that only compiles, such as docs generate, announces no total: nothing to count)
             self.finished.add(event.data.node_info.unique_id)
             total = max(self.total, len(self.started))
             progress.current().nodes(len(self.finished), total, event.data.node_info.node_name)
 
 
 def run_dbt(
-    args: list[str], warehouse: Path, log_dir: Path, target: str = "duckdb", with_manifest: bool = False
+    args: list[str],
+    warehouse: Path,
+    log_dir: Path,
+    target: str = "duckdb",
+    with_manifest: bool = False,
+    copy_out: dict[str, Path] | None = None,
 ) -> DbtRun:
     """Run one dbt command (e.g. ["build", "--exclude", "tag:audit_rule"]) on `warehouse` with profile
-    target `target`; dbt's log goes to log_dir, nothing to the console."""
+    target `target`; dbt's log goes to log_dir, nothing to the console. `copy_out` copies files dbt wrote
+    in its target folder ({name: destination}) before another run can replace them."""
     from dbt.cli.main import dbtRunner  # dbt takes a second to import: only when dbt runs
 
     project = project_dir()
@@ -158,5 +166,8 @@ def run_dbt(
         manifest = (
             json.loads(manifest_file.read_text(encoding="utf-8")) if with_manifest and manifest_file.exists() else {}
         )
+        for name, destination in (copy_out or {}).items():
+            if (target_dir / name).is_file():
+                shutil.copyfile(target_dir / name, destination)
     error = None if outcome.exception is None else str(outcome.exception).strip().splitlines()[0]
     return DbtRun(success=outcome.success, error=error, results=results, manifest=manifest)
