@@ -33,6 +33,7 @@ from .audit.fingerprint import file_sha256
 from .audit.report import CATEGORY_ZH, SEVERITY_ZH
 from .errors import UserFacingError
 from .exports import Cell, ExportWorkbook, without_personal_ids, write_csv
+from .paths import output_folder
 from .query import open_read_only
 
 
@@ -324,12 +325,7 @@ def export_bureaus(
         except duckdb.Error:
             raise UserFacingError(f"{warehouse} is not a subsidy warehouse; build one with `subsidy build`.") from None
         chosen = known if bureaus is None else [check_bureau(b, known) for b in bureaus]
-        if out.exists() and not out.is_dir():
-            raise UserFacingError(f"--out {out} is a file; give a folder for the exports.")
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UserFacingError(f"Cannot create the folder {out}: {exc.strerror}.") from None
+        output_folder(out, "the exports")
         digest = file_sha256(warehouse)
         exports = []
         for bureau in chosen:

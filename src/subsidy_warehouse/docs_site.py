@@ -10,9 +10,6 @@ Links in the text (to dbt's own documentation) stay links: they are followed onl
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
 import re
 import tempfile
 import time
@@ -21,8 +18,10 @@ from pathlib import Path
 
 from . import progress
 from .audit.dbt_checks import READ_ONLY_TARGET
+from .dashboards import QuietHandler, serve_folder
 from .dbt_runner import run_dbt
 from .errors import UserFacingError
+from .paths import output_folder
 from .query import open_read_only
 
 # What dbt's page would fetch or send by itself, each replaced by something inert.
@@ -60,12 +59,7 @@ def build_docs(warehouse: Path, out: Path) -> DocsSite:
     started = time.perf_counter()
     warehouse = warehouse.resolve()
     open_read_only(warehouse).close()  # a missing or unreadable warehouse is one sentence
-    if out.exists() and not out.is_dir():
-        raise UserFacingError(f"--out {out} is a file; give a folder for the documentation site.")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserFacingError(f"Cannot create the folder {out}: {exc.strerror}.") from None
+    output_folder(out, "the documentation site")
     progress.current().step("dbt docs generate --static（模型、字段、测试、血缘）")
     with tempfile.TemporaryDirectory(prefix="subsidy-docs-") as scratch:
         page = Path(scratch) / "static_index.html"
@@ -84,19 +78,7 @@ def build_docs(warehouse: Path, out: Path) -> DocsSite:
     return DocsSite(index, time.perf_counter() - started, index.stat().st_size)
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)
-        pass
-
-
 def serve_docs(folder: Path, port: int, host: str = "127.0.0.1") -> None:
     if not (folder / "index.html").is_file():
         raise UserFacingError(f"No documentation site in {folder}; run `subsidy docs build` first.")
-    handler = functools.partial(QuietHandler, directory=str(folder))
-    try:
-        server = http.server.ThreadingHTTPServer((host, port), handler)
-    except OSError as exc:
-        raise UserFacingError(f"Cannot listen on {host}:{port}: {exc.strerror}.") from None
-    print(f"Docs: http://{host}:{server.server_address[1]}/  (Ctrl+C stops)", flush=True)
-    with server, contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
+    serve_folder(folder, QuietHandler, port, host, "Docs")
