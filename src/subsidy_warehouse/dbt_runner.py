@@ -120,10 +120,15 @@ class NodeProgress:
 
     def __call__(self, event) -> None:  # dbt's EventMsg
         name = event.info.name
-        if name == "LogStartLine":
+        if name == "FoundStats":  # the project is parsed (seconds, or a minute when the models changed)
+            progress.current().step(f"dbt 已解析 parsed: {event.data.stat_line}")
+        elif name == "LogStartLine":
             self.total = max(self.total, event.data.total)
         elif name == "NodeExecuting":
             self.started.add(event.data.node_info.unique_id)
+            if self.total:
+                total = max(self.total, len(self.started))
+                progress.current().nodes(len(self.finished), total, event.data.node_info.node_name, running=True)
         elif name == "NodeFinished" and self.total and event.data.node_info.unique_id in self.started:
             # (a command that only compiles, such as docs generate, announces no total: nothing to count)
             self.finished.add(event.data.node_info.unique_id)

@@ -27,8 +27,9 @@ class Reporter:
     def rows(self, file: str, n: int) -> None:
         """`n` rows were read from `file` (the whole file, or the lines appended since the last build)."""
 
-    def nodes(self, done: int, total: int, current: str) -> None:
-        """`done` of `total` dbt nodes have finished; `current` is the one that just ran or started."""
+    def nodes(self, done: int, total: int, current: str, running: bool = False) -> None:
+        """`done` of `total` dbt nodes have finished; `current` is the one that just finished, or with
+        `running` the one that just started."""
 
     def close(self, finished: bool = True) -> None:
         """The command is over (`finished`: it did its work; else an error follows, which says why)."""
@@ -67,11 +68,12 @@ class LineReporter(Reporter):
         self.line(f"{file}: {n:,} 行 rows ({rate(n, time.perf_counter() - self.step_started)})")
         self.step_started = time.perf_counter()
 
-    def nodes(self, done: int, total: int, current: str) -> None:
+    def nodes(self, done: int, total: int, current: str, running: bool = False) -> None:
         now = time.perf_counter()
-        if done in (1, total) or now - self.last_nodes_line >= 1.0:
+        first_or_last = done == 0 if running else done in (1, total)
+        if first_or_last or now - self.last_nodes_line >= 1.0:
             self.last_nodes_line = now
-            self.line(f"dbt {done}/{total} {current}")
+            self.line(f"dbt {done}/{total} {'→ ' if running else ''}{current}")
 
     def close(self, finished: bool = True) -> None:
         if finished:
@@ -107,8 +109,8 @@ class BarReporter(Reporter):
         self.progress.console.print(f"  {file}: {n:,} 行 rows ({rate(n, seconds)})")
         self.step_started = time.perf_counter()
 
-    def nodes(self, done: int, total: int, current: str) -> None:
-        self.progress.update(self.task, total=total, completed=done, detail=current)
+    def nodes(self, done: int, total: int, current: str, running: bool = False) -> None:
+        self.progress.update(self.task, total=total, completed=done, detail=f"→ {current}" if running else current)
 
     def close(self, finished: bool = True) -> None:
         self.progress.stop()

@@ -26,12 +26,15 @@ def test_piped_build_shows_steps_rows_per_file_and_dbt_nodes(sample_raw_dir: Pat
         match = re.search(rf"{name}: ([\d,]+) 行 rows \(([\d,]+) 行/秒 rows/s\)", text)
         assert match, f"no row count for {name}:\n{text}"
         assert int(match[1].replace(",", "")) > 0
-    nodes = [(int(d), int(t)) for d, t in re.findall(r"dbt (\d+)/(\d+) \w+", text)]
-    assert len(nodes) >= 2, text
-    totals = {t for _, t in nodes}
+    assert re.search(r"dbt 已解析 parsed: \d+ models, \d+ data tests, \d+ seeds", text), text
+    nodes = [(int(d), int(t), running) for d, t, running in re.findall(r"dbt (\d+)/(\d+) (→ )?\w+", text)]
+    assert len(nodes) >= 3, text
+    totals = {t for _, t, _ in nodes}
     assert len(totals) == 1 and totals.pop() > 100  # seeds, models and tests of the whole project
-    assert [d for d, _ in nodes] == sorted(d for d, _ in nodes)
-    assert nodes[0][0] == 1 and nodes[-1][0] == nodes[-1][1]  # first and last node always shown
+    assert [d for d, _, _ in nodes] == sorted(d for d, _, _ in nodes)
+    assert nodes[0][0] == 0 and nodes[0][2]  # the first node, as it starts
+    assert any(d == 1 and not running for d, _, running in nodes)  # ... and as it finishes
+    assert nodes[-1][0] == nodes[-1][1] and not nodes[-1][2]  # the last node always shown
     assert "写入仓库 write the warehouse" in text and "结束 finished after" in lines[-1]
     # stdout is the result, as before: the summary scripts and tests read
     assert built.stdout.startswith("Warehouse built in ") and "获批项目 awards:" in built.stdout
@@ -62,13 +65,16 @@ def test_silent_outside_a_command_and_plain_lines_when_piped() -> None:
     with progress.reporting(progress.make_reporter("审计", quiet=False, stream=stream)) as reporter:
         assert progress.current() is reporter
         reporter.step("dbt 测试")
+        reporter.nodes(0, 3, "stg_applications", running=True)
         reporter.nodes(1, 3, "stg_applications")
+        reporter.nodes(1, 3, "skipped_within_a_second", running=True)
         reporter.nodes(2, 3, "skipped_within_a_second")
         reporter.nodes(3, 3, "fct_awards")
     assert type(progress.current()) is progress.Reporter
     lines = stream.getvalue().splitlines()
     assert [line.split("] ", 1)[1] for line in lines[:-1]] == [
         "审计 dbt 测试",
+        "审计 dbt 0/3 → stg_applications",
         "审计 dbt 1/3 stg_applications",
         "审计 dbt 3/3 fct_awards",
     ]
