@@ -166,6 +166,7 @@ SHEETS = (
 TEXT_MAPS = {"严重程度": SEVERITY_ZH, "类别": CATEGORY_ZH}
 WAN = Decimal(10000)
 MAX_COLUMN_WIDTH = 60
+EXCEL_MAX_DATA_ROWS = 1_048_576 - 4  # a sheet's rows, less the header, a blank line and two total rows
 
 
 @dataclass(frozen=True)
@@ -283,12 +284,18 @@ def export_bureau(
     built_at: object,
 ) -> BureauExport:
     frames = {sheet.name: sheet_frame(con, sheet, bureau, year) for sheet in SHEETS}
+    too_long = [name for name, frame in frames.items() if frame.height > EXCEL_MAX_DATA_ROWS]
+    if output_format is ExportFormat.xlsx and too_long:
+        raise UserFacingError(
+            f"{bureau}'s sheet {too_long[0]} has more rows than Excel holds ({frames[too_long[0]].height:,}); "
+            "export one year with --year, or use --format csv or parquet."
+        )
     totals = {sheet.name: totals_of(frames[sheet.name], sheet) for sheet in SHEETS}
     rows = {name: frame.height for name, frame in frames.items()}
     stem = f"{bureau}_{year if year is not None else '全部年度'}"
     if output_format is ExportFormat.xlsx:
         path = out / f"{stem}.xlsx"
-        book = ExportWorkbook(path)
+        book = ExportWorkbook(path, constant_memory=True)  # a bureau at 1M applications has 100,000s of rows
         write_cover(book, cover_lines(bureau, year, warehouse, digest, built_at, rows))
         for sheet in SHEETS:
             write_sheet(book, sheet, frames[sheet.name], totals[sheet.name])

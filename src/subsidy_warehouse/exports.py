@@ -74,10 +74,17 @@ def neutralise_text_columns(frame: pl.DataFrame) -> pl.DataFrame:
 class ExportWorkbook:
     """An .xlsx workbook whose cells hold data only: text as strings, numbers as numbers, no formula or link."""
 
-    def __init__(self, path: Path) -> None:
-        # xlsxwriter's defaults would turn "=..." into a live formula and "http://..." into a hyperlink
+    def __init__(self, path: Path, constant_memory: bool = False) -> None:
+        # xlsxwriter's defaults would turn "=..." into a live formula and "http://..." into a hyperlink;
+        # constant_memory writes each row as it comes (rows in order, text inline), for large sheets
         self.book = xlsxwriter.Workbook(
-            str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+            str(path),
+            {
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+                "constant_memory": constant_memory,
+            },
         )
         self.formats: dict[tuple[tuple[str, Any], ...], Format] = {}
 

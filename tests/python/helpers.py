@@ -86,12 +86,16 @@ def xlsx_cells(workbook: Path) -> dict[str, list[tuple[str, bool, bool]]]:
     """Every cell of every sheet as (text, is_formula, has_quote_prefix), read from the xlsx's XML."""
     main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
     with zipfile.ZipFile(workbook) as archive:
-        shared = [
-            re.sub(
-                r"_x([0-9A-F]{4})_", lambda m: chr(int(m[1], 16)), "".join(t.text or "" for t in si.iter(f"{main}t"))
+        def text_of(item) -> str:  # a shared string <si> or an inline string <is>
+            return re.sub(
+                r"_x([0-9A-F]{4})_", lambda m: chr(int(m[1], 16)), "".join(t.text or "" for t in item.iter(f"{main}t"))
             )
-            for si in ElementTree.fromstring(archive.read("xl/sharedStrings.xml")).iter(f"{main}si")
-        ]
+
+        shared = (
+            [text_of(si) for si in ElementTree.fromstring(archive.read("xl/sharedStrings.xml")).iter(f"{main}si")]
+            if "xl/sharedStrings.xml" in archive.namelist()
+            else []
+        )
         styles = ElementTree.fromstring(archive.read("xl/styles.xml"))
         quote_prefix = [xf.get("quotePrefix") == "1" for xf in styles.find(f"{main}cellXfs").iter(f"{main}xf")]
         sheets = {}
@@ -99,11 +103,12 @@ def xlsx_cells(workbook: Path) -> dict[str, list[tuple[str, bool, bool]]]:
             cells = []
             for cell in ElementTree.fromstring(archive.read(name)).iter(f"{main}c"):
                 value = cell.find(f"{main}v")
-                text = (
-                    shared[int(value.text)]
-                    if cell.get("t") == "s" and value is not None
-                    else (value.text if value is not None else "")
-                )
+                if cell.get("t") == "inlineStr":
+                    text = text_of(cell.find(f"{main}is"))
+                elif cell.get("t") == "s" and value is not None:
+                    text = shared[int(value.text)]
+                else:
+                    text = value.text if value is not None else ""
                 cells.append((text, cell.find(f"{main}f") is not None, quote_prefix[int(cell.get("s", "0"))]))
             sheets[name] = cells
     return sheets

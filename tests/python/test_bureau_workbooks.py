@@ -102,6 +102,7 @@ def test_cap_room_and_binding_limits_in_chinese(exported: Path, sample_con) -> N
 def test_no_formula_no_personal_id_and_a_usable_layout(exported: Path) -> None:
     for path in exported.glob("*.xlsx"):
         for sheet, cells in xlsx_cells(path).items():
+            assert {"部门", "核定金额（元）", "合计（万元）"} & {text for text, _, _ in cells}, sheet  # text was read
             assert not any(is_formula for _, is_formula, _ in cells), (path.name, sheet)
             for text, _, quoted in cells:
                 assert not find_personal_ids(text), (path.name, sheet)
