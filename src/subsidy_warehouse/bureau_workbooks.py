@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -32,7 +32,8 @@ from . import progress
 from .audit.fingerprint import file_sha256
 from .audit.report import CATEGORY_ZH, SEVERITY_ZH
 from .errors import UserFacingError
-from .exports import Cell, ExportWorkbook, without_personal_ids, write_csv
+from .exports import Cell, ExportWorkbook, write_csv
+from .identifiers import DIGIT_RUN, mask_personal_ids
 from .paths import output_folder
 from .query import open_read_only
 
@@ -166,6 +167,7 @@ SHEETS = (
 TEXT_MAPS = {"严重程度": SEVERITY_ZH, "类别": CATEGORY_ZH}
 WAN = Decimal(10000)
 MAX_COLUMN_WIDTH = 60
+WIDE_CHARACTERS = r"[\u1100-\u115F\u2E80-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]"
 EXCEL_MAX_DATA_ROWS = 1_048_576 - 4  # a sheet's rows, less the header, a blank line and two total rows
 
 
@@ -189,18 +191,37 @@ def check_bureau(bureau: str, known: list[str]) -> str:
     raise UserFacingError(f"Unknown bureau {shown!r}; use one of: {'、'.join(known)}.")
 
 
-def display_width(value: object) -> int:
+def display_width(text: str) -> int:
     """Columns a text takes in a spreadsheet: two for each wide (Chinese) character."""
-    text = value if isinstance(value, str) else f"{value:,.2f}" if isinstance(value, Decimal) else str(value)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def as_cell(value: object) -> Cell:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, str):
-        return without_personal_ids(value)
-    return value  # type: ignore[return-value]
+def column_widths(frame: pl.DataFrame) -> list[int]:
+    """The widest text of each column (header included), wide characters counting two, amounts with their
+    thousands separators."""
+    widths = []
+    for name, dtype in frame.schema.items():
+        text = frame[name].cast(pl.String)
+        longest = text.str.len_chars() + text.str.count_matches(WIDE_CHARACTERS)
+        if dtype.is_numeric():
+            longest = longest + longest // 4  # 1,234,567.89
+        widths.append(max(display_width(name), int(longest.max() or 0)))
+    return widths
+
+
+def as_cells(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` as cells: dates as ISO text, amounts as floats (what a spreadsheet stores), every text with
+    personal ID numbers masked (the marts hold none; this is the last line of defence)."""
+    converted = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if dtype.is_temporal():
+            converted.append(column.cast(pl.String))
+        elif isinstance(dtype, pl.Decimal):
+            converted.append(column.cast(pl.Float64))
+        elif dtype == pl.String and frame[name].str.contains(DIGIT_RUN.pattern).any():
+            converted.append(column.map_elements(mask_personal_ids, return_dtype=pl.String, skip_nulls=True))
+    return frame.with_columns(converted)
 
 
 def in_wan(amount: Decimal) -> Decimal:
@@ -223,18 +244,10 @@ def write_sheet(book: ExportWorkbook, sheet: Sheet, frame: pl.DataFrame, totals:
     ws = book.add_sheet(sheet.name)
     header = {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": False}
     money = {"num_format": "#,##0.00"}
-    amount_columns = {
-        index for index, (name, dtype) in enumerate(frame.schema.items()) if isinstance(dtype, pl.Decimal | pl.Float64)
-    }
-    widths = [display_width(name) for name in frame.columns]
-    for col, name in enumerate(frame.columns):
-        book.write(ws, 0, col, name, header)
-    for row_no, row in enumerate(frame.iter_rows(), start=1):
-        for col, value in enumerate(row):
-            cell = as_cell(value)
-            book.write(ws, row_no, col, cell, money if col in amount_columns else None)
-            if cell is not None:
-                widths[col] = max(widths[col], display_width(cell))
+    styles = [money if isinstance(dtype, pl.Decimal | pl.Float64) else None for dtype in frame.schema.values()]
+    book.write_rows(ws, 0, [frame.columns], [header] * frame.width)
+    book.write_rows(ws, 1, as_cells(frame).iter_rows(), styles)
+    widths = column_widths(frame)
     last = frame.height
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(last, 1), max(len(frame.columns) - 1, 0))
@@ -305,13 +318,10 @@ def export_bureau(
         path.mkdir(parents=True, exist_ok=True)
         for name, frame in frames.items():
             if output_format is ExportFormat.parquet:
-                frame.with_columns(
-                    pl.col(c).map_elements(without_personal_ids, return_dtype=pl.String, skip_nulls=True)
-                    for c, dtype in frame.schema.items()
-                    if dtype == pl.String
-                ).write_parquet(path / f"{name}.parquet")
+                masked = [c for c, dtype in frame.schema.items() if dtype == pl.String]
+                frame.with_columns(as_cells(frame.select(masked))).write_parquet(path / f"{name}.parquet")
             else:
-                write_csv(path / f"{name}.csv", frame.columns, ([as_cell(v) for v in row] for row in frame.iter_rows()))
+                write_csv(path / f"{name}.csv", frame.columns, as_cells(frame).iter_rows())
     return BureauExport(bureau, path, rows, totals)
 
 
