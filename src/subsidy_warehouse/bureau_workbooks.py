@@ -312,6 +312,7 @@ def export_bureau(
         write_cover(book, cover_lines(bureau, year, warehouse, digest, built_at, rows))
         for sheet in SHEETS:
             write_sheet(book, sheet, frames[sheet.name], totals[sheet.name])
+            progress.current().rows(f"{path.name} {sheet.name}", frames[sheet.name].height)
         book.close()
     else:
         path = out / stem
@@ -322,6 +323,7 @@ def export_bureau(
                 frame.with_columns(as_cells(frame.select(masked))).write_parquet(path / f"{name}.parquet")
             else:
                 write_csv(path / f"{name}.csv", frame.columns, as_cells(frame).iter_rows())
+            progress.current().rows(f"{path.name}/{name}.{output_format}", frame.height)
     return BureauExport(bureau, path, rows, totals)
 
 
@@ -348,5 +350,4 @@ def export_bureaus(
         for bureau in chosen:
             progress.current().step(bureau)
             exports.append(export_bureau(con, bureau, year, out, output_format, warehouse, digest, built_at))
-            progress.current().rows(exports[-1].path.name, sum(exports[-1].rows.values()))
     return exports
