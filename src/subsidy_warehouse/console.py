@@ -4,7 +4,9 @@ Harlequin's DuckDB adapter would open the file itself, with extensions installab
 machine readable. Here it gets a connection opened by query.open_read_only instead: read-only, no external
 access (no other file, no URL, no COPY ... TO, no extension installed or loaded) and the configuration locked,
 so no statement typed in the console can undo any of it. No initialisation script (~/.duckdbrc) runs, and
-the console keeps no query history on disk.
+the console keeps no query history on disk. Harlequin's data exporter (Ctrl+E), which writes results to any
+file from Python outside DuckDB's sandbox and without the spreadsheet safeguards, is turned off: files for
+people come from `subsidy export` and `subsidy query --format csv`.
 """
 
 from __future__ import annotations
@@ -39,14 +41,30 @@ class SandboxedDuckDbAdapter(DuckDbAdapter):
         )
 
 
-def open_console(warehouse: Path) -> None:
-    """Run Harlequin on `warehouse` until the user quits; raises UserFacingError when it cannot be opened."""
+EXPORT_REFUSED = "导出已关闭 Export is off here: use `subsidy export` or `subsidy query --format csv|json`."
+
+
+def console_app_class() -> type:
+    """Harlequin with its data exporter turned off (imported when the console opens: Textual is slow to load)."""
+    import harlequin.app
     from harlequin import Harlequin
 
+    class WarehouseConsole(Harlequin):
+        # Textual finds stylesheets beside the module that defines the app class: point at Harlequin's own
+        CSS_PATH = [Path(harlequin.app.__file__).parent / name for name in Harlequin.CSS_PATH]
+
+        def action_export(self) -> None:
+            self.notify(EXPORT_REFUSED, severity="warning")
+
+    return WarehouseConsole
+
+
+def open_console(warehouse: Path) -> None:
+    """Run Harlequin on `warehouse` until the user quits; raises UserFacingError when it cannot be opened."""
     warehouse = warehouse.resolve()
     connection = open_read_only(warehouse)  # a missing or locked warehouse is one sentence, before the screen
     try:
-        app = Harlequin(
+        app = console_app_class()(
             adapter=SandboxedDuckDbAdapter(connection, warehouse),
             adapter_name="duckdb",
             connection_hash=f"subsidy-sql:{warehouse}",

@@ -79,6 +79,14 @@ def test_a_query_shows_its_result(console: Console, sample_con) -> None:
     assert "awards_counted_here" in results and f" {awards} " in results, screen
 
 
+def test_the_data_exporter_is_off(console: Console, tmp_path: Path) -> None:
+    console.run("select 1 as one")
+    console.wait_for("Query Results (1 Records)")
+    console.tmux("send-keys", "-t", console.session, "C-e")
+    console.wait_for("Export is off here")
+    assert "Export Data" not in console.screen()  # no exporter screen opened
+
+
 @pytest.mark.parametrize(
     ("statement", "refusal"),
     [
