@@ -312,15 +312,18 @@ docs_app = typer.Typer(help="The project's documentation (dbt docs, offline): bu
 app.add_typer(docs_app, name="docs")
 
 
+DocsFolderOption = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Folder of index.html (default: docs/ beside the warehouse).")
+]
+
+
 def docs_folder(out: Path | None, warehouse: Path | None) -> Path:
     return out if out is not None else resolve_warehouse(warehouse).resolve().parent / "docs"
 
 
 @docs_app.command("build")
 def docs_build(
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Folder for index.html [default: docs/ beside the warehouse].")
-    ] = None,
+    out: DocsFolderOption = None,
     warehouse: WarehouseOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -337,9 +340,7 @@ def docs_build(
 
 @docs_app.command("serve")
 def docs_serve(
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Folder of index.html [default: docs/ beside the warehouse].")
-    ] = None,
+    out: DocsFolderOption = None,
     warehouse: WarehouseOption = None,
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0 picks a free one).")] = 8080,
 ) -> None:
