@@ -82,3 +82,15 @@ def test_silent_outside_a_command_and_plain_lines_when_piped() -> None:
     with progress.reporting(progress.make_reporter("审计", quiet=True, stream=quiet)) as reporter:
         reporter.step("x")
     assert quiet.getvalue() == ""
+
+
+@pytest.mark.slow
+def test_piped_audit_shows_its_steps_and_dbt_tests(sample_warehouse: Path, tmp_path: Path) -> None:
+    audited = run_cli("audit", "--warehouse", str(sample_warehouse), "--out", str(tmp_path))
+    assert audited.returncode == 1, audited.stderr  # the sample has fatal findings on purpose
+    steps = [line for line in audited.stderr.splitlines() if re.match(r"^\[\d{2}:\d{2}\] 审计 ", line)]
+    text = "\n".join(steps)
+    for step in ("dbt 测试 dbt tests (read-only)", "仓库指纹 warehouse fingerprint", "Great Expectations 检查 checks"):
+        assert step in text, text
+    assert re.search(r"dbt (\d+)/\1 \w+", text), text  # every test run, counted
+    assert audited.stdout.startswith("Report: ")
