@@ -19,7 +19,7 @@ help:
 	@echo "make demo   set up, generate sample data, build the warehouse, audit it, build the dashboards"
 	@echo "make test   run every test (dbt unit and data tests run inside the end-to-end builds)"
 	@echo "make lint   ruff on the Python code"
-	@echo "make bench  time the audit against plain DuckDB on the same data"
+	@echo "make bench  time raw load, build, audit and a daily load against plain DuckDB (100k, 1M; BENCH_10M=1)"
 	@echo "make fuzz   mutate the sample's raw and bureau files into 200 variants and check every invariant"
 
 $(CURDIR)/.uv-bootstrap/bin/uv:
@@ -71,9 +71,10 @@ test: setup browser
 lint: setup
 	.venv/bin/ruff check src tests bench
 
-# Timings against plain DuckDB on the same data (never part of the tests: wall time is not asserted).
+# Timings against plain DuckDB on the same data (never part of the tests: wall time is not asserted):
+# 100k and 1M applications (BENCH_10M=1 adds 10M), medians of BENCH_RUNS rounds; bench/results.json.
 bench: setup
-	.venv/bin/python bench/bench_audit.py
+	.venv/bin/python bench/bench_build.py --runs $${BENCH_RUNS:-3}
 
 # Hostile inputs at scale (not part of `make test`: it runs hundreds of real builds). Prints the tally.
 fuzz: setup

@@ -308,7 +308,7 @@ def export_bureau(
     stem = f"{bureau}_{year if year is not None else '全部年度'}"
     if output_format is ExportFormat.xlsx:
         path = out / f"{stem}.xlsx"
-        book = ExportWorkbook(path, constant_memory=True)  # a bureau at 1M applications has 100,000s of rows
+        book = ExportWorkbook(path, stream_rows=True)  # a bureau at 1M applications has 100,000s of rows
         write_cover(book, cover_lines(bureau, year, warehouse, digest, built_at, rows))
         for sheet in SHEETS:
             write_sheet(book, sheet, frames[sheet.name], totals[sheet.name])

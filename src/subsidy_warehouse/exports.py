@@ -32,6 +32,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from .identifiers import mask_personal_ids
 
+MIN_ID_LENGTH = 15  # a first-generation resident ID number; no shorter text can hold one
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 Cell = str | int | float | Decimal | None
 T = TypeVar("T")
@@ -74,16 +75,16 @@ def neutralise_text_columns(frame: pl.DataFrame) -> pl.DataFrame:
 class ExportWorkbook:
     """An .xlsx workbook whose cells hold data only: text as strings, numbers as numbers, no formula or link."""
 
-    def __init__(self, path: Path, constant_memory: bool = False) -> None:
+    def __init__(self, path: Path, stream_rows: bool = False) -> None:
         # xlsxwriter's defaults would turn "=..." into a live formula and "http://..." into a hyperlink;
-        # constant_memory writes each row as it comes (rows in order, text inline), for large sheets
+        # stream_rows (constant_memory) flushes each row as the next begins: rows must come in order
         self.book = xlsxwriter.Workbook(
             str(path),
             {
                 "strings_to_formulas": False,
                 "strings_to_urls": False,
                 "strings_to_numbers": False,
-                "constant_memory": constant_memory,
+                "constant_memory": stream_rows,
             },
         )
         self.formats: dict[tuple[tuple[str, Any], ...], Format] = {}
@@ -138,7 +139,8 @@ def without_personal_ids(value: T) -> T:
     if isinstance(value, Enum):
         return value  # a status or kind of the code's own, never data
     if isinstance(value, str):
-        return mask_personal_ids(value)  # type: ignore[return-value]
+        # shorter than any ID number, or no ID in it: the same string back (most texts, and fast)
+        return value if len(value) < MIN_ID_LENGTH else mask_personal_ids(value)  # type: ignore[return-value]
     if isinstance(value, dict):
         return {  # type: ignore[return-value]
             key: item if isinstance(key, str) and key.endswith("sha256") else without_personal_ids(item)
@@ -147,8 +149,9 @@ def without_personal_ids(value: T) -> T:
     if isinstance(value, list | tuple):
         return type(value)(without_personal_ids(item) for item in value)  # type: ignore[return-value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.replace(
-            value,  # type: ignore[arg-type]
-            **{field.name: without_personal_ids(getattr(value, field.name)) for field in dataclasses.fields(value)},
-        )
+        fields = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+        masked = {name: without_personal_ids(item) for name, item in fields.items()}
+        if all(masked[name] is item for name, item in fields.items()):
+            return value  # nothing to mask: no copy
+        return dataclasses.replace(value, **masked)  # type: ignore[arg-type]
     return value

@@ -83,28 +83,31 @@ def personal_ids_outside_raw(con) -> dict[str, list[str]]:
 
 
 def xlsx_cells(workbook: Path) -> dict[str, list[tuple[str, bool, bool]]]:
-    """Every cell of every sheet as (text, is_formula, has_quote_prefix), read from the xlsx's XML."""
+    """Every cell of every sheet as (text, is_formula, has_quote_prefix), read from the xlsx's XML: shared
+    strings (t="s") and inline strings (t="inlineStr", what a workbook written row by row holds)."""
     main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    with zipfile.ZipFile(workbook) as archive:
-        def text_of(item) -> str:  # a shared string <si> or an inline string <is>
-            return re.sub(
-                r"_x([0-9A-F]{4})_", lambda m: chr(int(m[1], 16)), "".join(t.text or "" for t in item.iter(f"{main}t"))
-            )
 
+    def text_of(element: ElementTree.Element) -> str:
+        raw = "".join(t.text or "" for t in element.iter(f"{main}t"))
+        return re.sub(r"_x([0-9A-F]{4})_", lambda m: chr(int(m[1], 16)), raw)
+
+    with zipfile.ZipFile(workbook) as archive:
+        names = set(archive.namelist())
         shared = (
             [text_of(si) for si in ElementTree.fromstring(archive.read("xl/sharedStrings.xml")).iter(f"{main}si")]
-            if "xl/sharedStrings.xml" in archive.namelist()
+            if "xl/sharedStrings.xml" in names
             else []
         )
         styles = ElementTree.fromstring(archive.read("xl/styles.xml"))
         quote_prefix = [xf.get("quotePrefix") == "1" for xf in styles.find(f"{main}cellXfs").iter(f"{main}xf")]
         sheets = {}
-        for name in sorted(n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")):
+        for name in sorted(n for n in names if n.startswith("xl/worksheets/sheet")):
             cells = []
             for cell in ElementTree.fromstring(archive.read(name)).iter(f"{main}c"):
                 value = cell.find(f"{main}v")
-                if cell.get("t") == "inlineStr":
-                    text = text_of(cell.find(f"{main}is"))
+                inline = cell.find(f"{main}is")
+                if cell.get("t") == "inlineStr" and inline is not None:
+                    text = text_of(inline)
                 elif cell.get("t") == "s" and value is not None:
                     text = shared[int(value.text)]
                 else:
