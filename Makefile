@@ -37,12 +37,14 @@ reports/node_modules/.installed: reports/package.json reports/package-lock.json 
 
 setup: .venv/.synced reports/node_modules/.installed
 
-# Headless Chromium and CJK fonts for the browser tests (Debian packages; Playwright downloads no browser).
+# Headless Chromium and CJK fonts for the browser tests (Debian packages; Playwright downloads no browser),
+# and tmux, in which the test of `subsidy sql` drives the console.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+TEST_DEBS := chromium fonts-noto-cjk tmux
 browser:
-	@dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 || { \
-		$(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null 2>&1 || \
-		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk; }; }
+	@dpkg -s $(TEST_DEBS) >/dev/null 2>&1 || { \
+		$(SUDO) apt-get install -y -qq $(TEST_DEBS) >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(TEST_DEBS); }; }
 
 demo: setup
 	rm -rf $(DEMO_DIR)/raw $(DEMO_DIR)/bureau_files $(DEMO_DIR)/loaded

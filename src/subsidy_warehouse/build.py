@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from . import progress
 from .dbt_runner import run_dbt
 from .errors import UserFacingError
 from .paths import project_dir
@@ -164,10 +165,14 @@ def build_warehouse(raw_dir: Path, warehouse: Path, full_refresh: bool = False) 
         raise UserFacingError(f"Cannot write in {warehouse.parent}: {exc.strerror}.") from None
     new_file = work_dir / warehouse.name
     try:
+        progress.current().step(
+            "读取新增行 read the appended lines" if daily else "读取原始文件 read the raw files"
+        )
         if daily:
             shutil.copyfile(warehouse, new_file)  # the old file stays as it is until the swap
         with duckdb.connect(str(new_file), config=writer_settings()) as con:
             raw_files = land_raw(con, raw_dir, daily, code)
+        progress.current().step("dbt 构建模型与测试 dbt build (seeds, models, tests)")
         run = run_dbt(["build", "--exclude", "tag:audit_rule"], new_file, work_dir / "logs")
         if not run.success:
             log_copy = Path(f"{warehouse}.failed-build.log")
@@ -177,6 +182,7 @@ def build_warehouse(raw_dir: Path, warehouse: Path, full_refresh: bool = False) 
             raise BuildFailed(
                 f"dbt build failed ({detail}); the previous warehouse is unchanged and the log is at {log_copy}."
             )
+        progress.current().step("写入仓库 write the warehouse")
         with duckdb.connect(str(new_file)) as con:
             con.execute("checkpoint")
         # a write-ahead log left by a crashed writer of the old file must not be replayed onto the new one

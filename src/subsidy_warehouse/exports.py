@@ -102,16 +102,29 @@ class ExportWorkbook:
 
     def write(self, sheet: Worksheet, row: int, col: int, value: Cell, style: dict[str, Any] | None = None) -> None:
         """Write one cell: a number with write_number, anything else with write_string, None as nothing."""
-        style = style or {}
-        if value is None:
-            return
-        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-            sheet.write_number(row, col, float(value), self.cell_format(style))
-            return
-        text = str(value)
-        if starts_like_formula(text):
-            style = {**style, "quote_prefix": True}
-        sheet.write_string(row, col, text, self.cell_format(style))
+        self.write_rows(sheet, row, [[value]], [style], first_col=col)
+
+    def write_rows(
+        self,
+        sheet: Worksheet,
+        first_row: int,
+        rows: Iterable[Sequence[Cell]],
+        styles: Sequence[dict[str, Any] | None],
+        first_col: int = 0,
+    ) -> None:
+        """Write rows of cells as `write` does, with one style per column (formats resolved once)."""
+        plain = [self.cell_format(style or {}) for style in styles]
+        quoted = [self.cell_format({**(style or {}), "quote_prefix": True}) for style in styles]
+        for row, values in enumerate(rows, start=first_row):
+            for index, value in enumerate(values):
+                if value is None:
+                    continue
+                if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+                    sheet.write_number(row, first_col + index, float(value), plain[index])
+                else:
+                    text = str(value)
+                    style = quoted[index] if starts_like_formula(text) else plain[index]
+                    sheet.write_string(row, first_col + index, text, style)
 
     def close(self) -> None:
         self.book.close()

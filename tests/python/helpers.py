@@ -21,6 +21,15 @@ def run_cli(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]
     return completed
 
 
+# a progress line on stderr (subsidy_warehouse.progress, piped): `[mm:ss] command step`
+PROGRESS_LINE = re.compile(r"^\[\d{2}:\d{2}(:\d{2})?\] ")
+
+
+def message_lines(stderr: str) -> list[str]:
+    """The lines of stderr that are not progress: an error is exactly one of them."""
+    return [line for line in stderr.strip().splitlines() if not PROGRESS_LINE.match(line)]
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 # Chromium's own background traffic (updates, sync, safe browsing) is off: a test sees only the page's requests.
 CHROMIUM_ARGS = [

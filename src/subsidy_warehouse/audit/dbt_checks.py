@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from .. import progress
 from ..build import code_fingerprint
 from ..dbt_runner import run_dbt
 from ..errors import UserFacingError
@@ -152,7 +153,11 @@ def judge(con: duckdb.DuckDBPyConnection, node: dict) -> dict:
 def run_dbt_tests(con: duckdb.DuckDBPyConnection, manifest: dict) -> list[dict]:
     """Every compiled data test of `manifest` (compiled_tests) run on the read-only connection `con`."""
     tests = [node for node in manifest["nodes"].values() if node.get("compiled_code") is not None]
-    return [judge(con, node) for node in sorted(tests, key=lambda node: node["unique_id"])]
+    results = []
+    for done, node in enumerate(sorted(tests, key=lambda node: node["unique_id"]), start=1):
+        results.append(judge(con, node))
+        progress.current().nodes(done, len(tests), node.get("name") or node["unique_id"])
+    return results
 
 
 def rows_of(con: duckdb.DuckDBPyConnection, sql: str, limit: int | None) -> list[dict[str, object]]:
