@@ -587,6 +587,8 @@ class SampleWriter:
             if b["id_type"] == "resident_id" and is_valid_resident_id(b["beneficiary_id"])
             and b["beneficiary_id"][6:8] == "19"
         ]  # fmt: skip
+        if len(people) < 3 or not self.by_type["enterprise"]:
+            return  # a sample too small to hold them (a --scale far below 1)
         declared, legacy, named = pick(people, 3)
         declared["id_type"] = "uscc"
         # the applications keep the 18-digit number: the warehouse must know it is the same person
