@@ -113,8 +113,9 @@
     cast(json_object({% for key, expression in columns %}'{{ key }}', {{ expression }}{{ ", " if not loop.last }}{% endfor %}) as varchar)
 {%- endmacro %}
 
+{#- Written out, because json_build_object spaces its output differently from DuckDB's json_object. -#}
 {% macro postgres__json_object_of(columns) -%}
-    json_build_object({% for key, expression in columns %}'{{ key }}', {{ expression }}{{ ", " if not loop.last }}{% endfor %})::text
+    concat('{', {% for key, expression in columns %}'"{{ key }}":', coalesce(to_json({{ expression }})::text, 'null'), {{ "',', " if not loop.last }}{% endfor %}'}')
 {%- endmacro %}
 
 {% macro spark__json_object_of(columns) -%}
