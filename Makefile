@@ -13,7 +13,7 @@ DEMO_DIR := demo
 DEMO_WAREHOUSE := $(DEMO_DIR)/warehouse.duckdb
 SUBSIDY := .venv/bin/subsidy
 
-.PHONY: help setup browser demo test lint bench fuzz clean
+.PHONY: help setup browser postgres demo test lint bench fuzz clean
 
 help:
 	@echo "make demo   set up, generate sample data, build the warehouse, audit it, build the dashboards"
@@ -44,6 +44,12 @@ browser:
 		$(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null 2>&1 || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk; }; }
 
+# PostgreSQL 15 server binaries for the cross-engine tests (each test session starts its own server).
+postgres:
+	@test -x /usr/lib/postgresql/15/bin/initdb || { \
+		$(SUDO) apt-get install -y -qq postgresql-15 >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql-15; }; }
+
 demo: setup
 	rm -rf $(DEMO_DIR)/raw $(DEMO_DIR)/bureau_files $(DEMO_DIR)/loaded
 	$(SUBSIDY) generate --out $(DEMO_DIR)/raw
@@ -62,7 +68,7 @@ demo: setup
 	@echo ""
 	@echo "Warehouse: $(DEMO_WAREHOUSE)   try: $(SUBSIDY) query \"select * from marts.fct_awards limit 5\" -w $(DEMO_WAREHOUSE)"
 
-test: setup browser
+test: setup browser postgres
 	.venv/bin/ruff check src tests bench
 	.venv/bin/pytest
 
