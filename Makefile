@@ -13,11 +13,12 @@ DEMO_DIR := demo
 DEMO_WAREHOUSE := $(DEMO_DIR)/warehouse.duckdb
 SUBSIDY := .venv/bin/subsidy
 
-.PHONY: help setup browser postgres demo test lint bench fuzz clean
+.PHONY: help setup browser postgres demo test test-spark lint bench fuzz clean
 
 help:
 	@echo "make demo   set up, generate sample data, build the warehouse, audit it, build the dashboards"
 	@echo "make test   run every test (dbt unit and data tests run inside the end-to-end builds)"
+	@echo "make test-spark  the cross-engine comparison on Spark (slow; not part of make test)"
 	@echo "make lint   ruff on the Python code"
 	@echo "make bench  time the audit against plain DuckDB on the same data"
 	@echo "make fuzz   mutate the sample's raw and bureau files into 200 variants and check every invariant"
@@ -71,6 +72,12 @@ demo: setup
 test: setup browser postgres
 	.venv/bin/ruff check src tests bench
 	.venv/bin/pytest
+
+# The same comparison on Spark (Java 17, pyspark from the `spark` extra): minutes per build, so not in `make test`.
+test-spark: setup postgres
+	$(UV) sync --frozen --extra spark
+	.venv/bin/pytest -m spark tests/python/test_engines_spark.py
+	$(UV) sync --frozen
 
 lint: setup
 	.venv/bin/ruff check src tests bench

@@ -352,7 +352,13 @@ def build_on_server(raw_dir: Path, target: str, dsn: str | None) -> None:
     from .summary import print_summary
 
     if check_target(target) == "spark":
-        raise UserFacingError("`subsidy build --target spark` is not available yet.")
+        from .spark import build_spark, snapshot_spark
+
+        built = build_spark(raw_dir)
+        typer.echo(f"Warehouse built on Spark in {built.seconds:.1f} s (full build): {built.location}")
+        with tempfile.TemporaryDirectory(prefix="subsidy-summary-") as private:
+            print_summary(snapshot_spark(Path(private) / "summary.duckdb"))
+        return
     chosen = resolve_dsn(dsn)
     result = build_postgres(raw_dir, chosen)
     host = urlsplit(chosen).hostname

@@ -43,7 +43,10 @@ def spark_session(location: Path):
         SparkSession.builder.master(os.environ.get("SUBSIDY_SPARK_MASTER", "local[*]"))
         .appName("subsidy-warehouse")
         .config("spark.sql.warehouse.dir", str(location / "warehouse"))
-        .config("spark.hadoop.javax.jdo.option.ConnectionURL", f"jdbc:derby:;databaseName={location / 'metastore'};create=true")
+        .config(
+            "spark.hadoop.javax.jdo.option.ConnectionURL",
+            f"jdbc:derby:;databaseName={location / 'metastore'};create=true",
+        )
         .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={location}")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
@@ -104,6 +107,6 @@ def snapshot_spark(path: Path, schemas: tuple[str, ...] = ("marts", "audit")) ->
                 folder = Path(private) / f"{schema}.{row.tableName}"
                 spark.table(f"{schema}.{row.tableName}").write.parquet(str(folder))
                 duck.execute(
-                    f"create table \"{schema}\".\"{row.tableName}\" as select * from read_parquet('{folder}/*.parquet')"
+                    f'create table "{schema}"."{row.tableName}" as select * from read_parquet(\'{folder}/*.parquet\')'
                 )
     return path
