@@ -281,11 +281,13 @@ def snapshot_to_duckdb(dsn: str, path: Path, schemas: tuple[str, ...]) -> Path:
             )
         path.unlink(missing_ok=True)
         with duckdb.connect(str(path), config=writer_settings()) as duck:
+            # qualified by the catalog (the file's stem), which may be named like a schema (audit.duckdb)
+            catalog = duck.execute("select current_database()").fetchone()[0]
             for schema in schemas:
-                duck.execute(f'create schema "{schema}"')
+                duck.execute(f'create schema "{catalog}"."{schema}"')
             for (schema, table), columns in tables.items():
                 duck.execute(
-                    f'create table "{schema}"."{table}" ('
+                    f'create table "{catalog}"."{schema}"."{table}" ('
                     + ", ".join(f'"{name}" {kind}' for name, kind in columns)
                     + ")"
                 )
@@ -297,7 +299,7 @@ def snapshot_to_duckdb(dsn: str, path: Path, schemas: tuple[str, ...]) -> Path:
                     )
                 types = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns) + "}"
                 duck.execute(
-                    f'insert into "{schema}"."{table}" select * from read_csv(\'{csv_file}\', header = false, '
+                    f'insert into "{catalog}"."{schema}"."{table}" select * from read_csv(\'{csv_file}\', header = false, '
                     f"columns = {types}, allow_quoted_nulls = false, auto_detect = false)"
                 )
                 csv_file.unlink()
