@@ -13,11 +13,12 @@ DEMO_DIR := demo
 DEMO_WAREHOUSE := $(DEMO_DIR)/warehouse.duckdb
 SUBSIDY := .venv/bin/subsidy
 
-.PHONY: help setup browser demo test lint bench fuzz clean
+.PHONY: help setup browser postgres demo test test-spark lint bench fuzz clean
 
 help:
 	@echo "make demo   set up, generate sample data, build the warehouse, audit it, build the dashboards"
 	@echo "make test   run every test (dbt unit and data tests run inside the end-to-end builds)"
+	@echo "make test-spark  the cross-engine comparison on Spark (slow; not part of make test)"
 	@echo "make lint   ruff on the Python code"
 	@echo "make bench  time raw load, build, audit and a daily load against plain DuckDB (100k, 1M; BENCH_10M=1)"
 	@echo "make fuzz   mutate the sample's raw and bureau files into 200 variants and check every invariant"
@@ -46,6 +47,12 @@ browser:
 		$(SUDO) apt-get install -y -qq $(TEST_DEBS) >/dev/null 2>&1 || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(TEST_DEBS); }; }
 
+# PostgreSQL 15 server binaries for the cross-engine tests (each test session starts its own server).
+postgres:
+	@test -x /usr/lib/postgresql/15/bin/initdb || { \
+		$(SUDO) apt-get install -y -qq postgresql-15 >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql-15; }; }
+
 demo: setup
 	rm -rf $(DEMO_DIR)/raw $(DEMO_DIR)/bureau_files $(DEMO_DIR)/loaded
 	$(SUBSIDY) generate --out $(DEMO_DIR)/raw
@@ -64,9 +71,15 @@ demo: setup
 	@echo ""
 	@echo "Warehouse: $(DEMO_WAREHOUSE)   try: $(SUBSIDY) query \"select * from marts.fct_awards limit 5\" -w $(DEMO_WAREHOUSE)"
 
-test: setup browser
+test: setup browser postgres
 	.venv/bin/ruff check src tests bench
 	.venv/bin/pytest
+
+# The same comparison on Spark (Java 17, pyspark from the `spark` extra): minutes per build, so not in `make test`.
+test-spark: setup postgres
+	$(UV) sync --frozen --extra spark
+	.venv/bin/pytest -m spark tests/python/test_engines_spark.py
+	$(UV) sync --frozen
 
 lint: setup
 	.venv/bin/ruff check src tests bench

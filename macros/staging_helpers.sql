@@ -110,15 +110,17 @@
 {%- endmacro %}
 
 {% macro default__json_object_of(columns) -%}
-    cast(json_object({% for key, expression in columns %}'{{ key }}', {{ expression }}{{ ", " if not loop.last }}{% endfor %}) as varchar)
+    cast(json_object({% for key, expression in columns %}'{{ key }}', {{ expression }}{{ ", " if not loop.last }}{% endfor %}) as {{ text_type() }})
 {%- endmacro %}
 
+{#- Written out, because json_build_object spaces its output differently from DuckDB's json_object. -#}
 {% macro postgres__json_object_of(columns) -%}
-    json_build_object({% for key, expression in columns %}'{{ key }}', {{ expression }}{{ ", " if not loop.last }}{% endfor %})::text
+    concat('{', {% for key, expression in columns %}'"{{ key }}":', coalesce(to_json({{ expression }})::text, 'null'), {{ "',', " if not loop.last }}{% endfor %}'}')
 {%- endmacro %}
 
+{#- Spark's to_json leaves null fields out unless told otherwise. -#}
 {% macro spark__json_object_of(columns) -%}
-    to_json(named_struct({% for key, expression in columns %}'{{ key }}', {{ expression }}{{ ", " if not loop.last }}{% endfor %}))
+    to_json(named_struct({% for key, expression in columns %}'{{ key }}', {{ expression }}{{ ", " if not loop.last }}{% endfor %}), map('ignoreNullFields', 'false'))
 {%- endmacro %}
 
 {#- Every way a bureau is written in the files (its Chinese name or its code) → its code: an equality join,

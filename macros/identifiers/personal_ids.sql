@@ -32,7 +32,16 @@
 
 {#- Every kind of whitespace an identifier may carry: ASCII blanks, no-break and ideographic spaces. -#}
 {% macro whitespace_class() -%}
+    {{ return(adapter.dispatch('whitespace_class', 'subsidy_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__whitespace_class() -%}
     {{ return('[ \\t\\n\\r\\f\\v\\x{00A0}\\x{3000}]') }}
+{%- endmacro %}
+
+{#- PostgreSQL's regular expressions write a code point as \uXXXX. -#}
+{% macro postgres__whitespace_class() -%}
+    {{ return('[ \\t\\n\\r\\f\\v\\u00A0\\u3000]') }}
 {%- endmacro %}
 
 {#- A beneficiary identifier as compared everywhere: `folded` (fold_identifier, upper case) with a
@@ -84,6 +93,42 @@
             regexp_extract_all({{ text }}, '[0-9]{15,}[Xx]?'),
             lambda {{ token }}: {{ subsidy_warehouse.looks_like_resident_id(token) }})),
         lambda pseudonymised, {{ token }}: replace(pseudonymised, {{ token }}, {{ subsidy_warehouse.person_pseudonym(normalised) }}))
+    else {{ text }} end
+{%- endmacro %}
+
+{#- PostgreSQL has no list reduce: the same left-to-right replacements as a recursive CTE over the numbers
+    found, in the order they are written. -#}
+{% macro postgres__pseudonymise_personal_ids(text) -%}
+    {%- set token = 'id_token' -%}
+    {%- set normalised = "case when length(" ~ token ~ ") = 15 then "
+        ~ subsidy_warehouse.upgraded_first_generation_id(token) ~ " else upper(" ~ token ~ ") end" -%}
+    case when {{ subsidy_warehouse.regex_match(text, '[0-9]{15}') }} then (
+        with recursive found as (
+            select found_token.{{ token }}, row_number() over (order by found_match.found_at) as step
+            from regexp_matches({{ text }}, '[0-9]{15,}[Xx]?', 'g') with ordinality as found_match (parts, found_at)
+            cross join lateral (select found_match.parts[1] as {{ token }}) as found_token
+            where {{ subsidy_warehouse.looks_like_resident_id(token) }}
+        ),
+        replaced (step, pseudonymised) as (
+            select cast(0 as bigint), cast({{ text }} as text)
+            union all
+            select found.step, replace(replaced.pseudonymised, found.{{ token }}, {{ subsidy_warehouse.person_pseudonym(normalised) }})
+            from replaced inner join found on found.step = replaced.step + 1
+        )
+        select pseudonymised from replaced order by step desc limit 1
+    ) else {{ text }} end
+{%- endmacro %}
+
+{#- Spark: aggregate() is the list reduce. -#}
+{% macro spark__pseudonymise_personal_ids(text) -%}
+    {%- set token = 'id_token' -%}
+    {%- set normalised = "case when length(" ~ token ~ ") = 15 then "
+        ~ subsidy_warehouse.upgraded_first_generation_id(token) ~ " else upper(" ~ token ~ ") end" -%}
+    case when {{ subsidy_warehouse.regex_match(text, '[0-9]{15}') }} then aggregate(
+        filter(regexp_extract_all({{ text }}, '([0-9]{15,}[Xx]?)', 1),
+            {{ token }} -> {{ subsidy_warehouse.looks_like_resident_id(token) }}),
+        {{ text }},
+        (pseudonymised, {{ token }}) -> replace(pseudonymised, {{ token }}, {{ subsidy_warehouse.person_pseudonym(normalised) }}))
     else {{ text }} end
 {%- endmacro %}
 

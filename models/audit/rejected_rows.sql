@@ -76,7 +76,7 @@ unioned as (
         first_line as source_line,
         last_line as source_last_line,
         'unreadable' as record_type,
-        cast(null as varchar) as record_id,
+        cast(null as {{ text_type() }}) as record_id,
         reason as rejection_reason,
         {{ json_object_of([('raw_line_length', dbt.length('raw_line'))]) }} as raw_values
     from unreadable

@@ -43,7 +43,7 @@ select
     with_running.over_cap_amount,
     clauses.annual_cap,
     case when clauses.annual_cap > 0
-        then cast(round(with_running.within_cap_amount / clauses.annual_cap, 4) as decimal(9, 4))
+        then cast({{ divide_round_half_up('with_running.within_cap_amount', 'clauses.annual_cap', 4) }} as decimal(9, 4))
     end as annual_cap_share_used,
     case when clauses.annual_cap is not null
         then {{ money_total('clauses.annual_cap - with_running.within_cap_amount') }}
@@ -51,7 +51,7 @@ select
     with_running.lifetime_within_cap_amount,
     clauses.lifetime_cap,
     case when clauses.lifetime_cap > 0
-        then cast(round(with_running.lifetime_within_cap_amount / clauses.lifetime_cap, 4) as decimal(9, 4))
+        then cast({{ divide_round_half_up('with_running.lifetime_within_cap_amount', 'clauses.lifetime_cap', 4) }} as decimal(9, 4))
     end as lifetime_cap_share_used
 from with_running
 inner join clauses on with_running.clause_code = clauses.clause_code

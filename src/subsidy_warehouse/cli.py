@@ -23,6 +23,16 @@ WarehouseOption = Annotated[
         "--warehouse", "-w", help="DuckDB warehouse file [default: $SUBSIDY_WAREHOUSE or target/warehouse.duckdb]."
     ),
 ]
+TargetOption = Annotated[
+    str,
+    typer.Option(
+        "--target", "-t", help="Engine: duckdb (a local file), postgres (a server) or spark (a Spark session)."
+    ),
+]
+DsnOption = Annotated[
+    str | None,
+    typer.Option("--dsn", help="PostgreSQL URL postgresql://user:password@host:port/dbname [default: $SUBSIDY_PG_DSN]."),
+]
 
 
 QuietOption = Annotated[
@@ -113,6 +123,8 @@ def build(
         typer.Option("--full-refresh", help="Rebuild everything, even when the files only grew since the last build."),
     ] = False,
     quiet: QuietOption = False,
+    target: TargetOption = "duckdb",
+    dsn: DsnOption = None,
 ) -> None:
     """Build the warehouse (seeds, models, tests) from raw files. Findings are data, not failures.
 
@@ -121,10 +133,19 @@ def build(
     from .build import BuildFailed, build_warehouse
     from .summary import print_summary
 
-    target = resolve_warehouse(warehouse)
+    if target != "duckdb":
+        from .engines import build_on_server
+
+        try:
+            build_on_server(raw_dir, target, dsn)
+        except UserFacingError as exc:
+            fail(str(exc))
+        except BuildFailed as exc:
+            fail(str(exc), code=1)
+        return
     try:
         with shown_progress("构建", quiet):
-            result = build_warehouse(raw_dir, target, full_refresh)
+            result = build_warehouse(raw_dir, resolve_warehouse(warehouse), full_refresh)
     except UserFacingError as exc:
         fail(str(exc))
     except BuildFailed as exc:
@@ -139,8 +160,10 @@ def query(
     sql: Annotated[str, typer.Argument(help='One SQL statement, e.g. "select * from marts.fct_awards limit 10".')],
     warehouse: WarehouseOption = None,
     output_format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    target: TargetOption = "duckdb",
+    dsn: DsnOption = None,
 ) -> None:
-    """Run read-only SQL on the warehouse."""
+    """Run read-only SQL on the warehouse (on postgres: in a read-only transaction)."""
     from .query import OutputFormat, render, run_query
 
     try:
@@ -148,7 +171,13 @@ def query(
     except ValueError:
         fail(f"--format must be one of table, csv, json (got {output_format!r}).")
     try:
-        text = render(run_query(resolve_warehouse(warehouse), sql, flat=chosen is OutputFormat.csv), chosen)
+        if target != "duckdb":
+            from .engines import query_on_server
+
+            frame = query_on_server(target, dsn, sql)
+        else:
+            frame = run_query(resolve_warehouse(warehouse), sql, flat=chosen is OutputFormat.csv)
+        text = render(frame, chosen)
     except UserFacingError as exc:
         fail(str(exc))
     sys.stdout.write(text)
@@ -234,8 +263,13 @@ def audit(
         typer.Option("--compare", help="Two audit run folders: list findings new, resolved and unchanged."),
     ] = None,
     quiet: QuietOption = False,
+    target: TargetOption = "duckdb",
+    dsn: DsnOption = None,
 ) -> None:
     """Rerun every check (dbt tests + Great Expectations) on a warehouse, read-only, and write a report.
+
+    With --target postgres the warehouse is first copied from the server into the --warehouse file (a local
+    DuckDB copy, owner-only: it holds the raw schema) and audited there.
 
     Exit code: 0 when no fatal rule fails, 1 when one does, 2 when the audit could not run.
     """
@@ -250,6 +284,10 @@ def audit(
 
         chosen = resolve_warehouse(warehouse)
         with shown_progress("审计", quiet):
+            if target != "duckdb":
+                from .engines import copy_from_server
+
+                chosen = copy_from_server(target, dsn, chosen, with_raw=True)
             result = run_audit(chosen, out if out is not None else chosen.resolve().parent / "audits")
     except UserFacingError as exc:
         fail(str(exc))
@@ -278,13 +316,23 @@ def dashboards_build(
         typer.Option(min=1, help="Company pages to prerender (largest first); the others render in the browser."),
     ] = 1000,
     quiet: QuietOption = False,
+    target: TargetOption = "duckdb",
+    dsn: DsnOption = None,
 ) -> None:
-    """Build the dashboards from a copy of the warehouse into reports/build (offline)."""
+    """Build the dashboards from a copy of the warehouse into reports/build (offline).
+
+    With --target postgres the marts are first copied from the server into the --warehouse file (without
+    the raw schema); to show an audit, audit that copy (`subsidy audit -w FILE`) and build again from it."""
     from .dashboards import build_site
 
     try:
         with shown_progress("看板", quiet):
-            site = build_site(resolve_warehouse(warehouse), audits, company_pages)
+            chosen = resolve_warehouse(warehouse)
+            if target != "duckdb":
+                from .engines import copy_from_server
+
+                chosen = copy_from_server(target, dsn, chosen, with_raw=False)
+            site = build_site(chosen, audits, company_pages)
     except UserFacingError as exc:
         fail(str(exc))
     typer.echo(

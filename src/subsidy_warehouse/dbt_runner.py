@@ -143,14 +143,21 @@ def run_dbt(
     target: str = "duckdb",
     with_manifest: bool = False,
     copy_out: dict[str, Path] | None = None,
+    environment: dict[str, str] | None = None,
 ) -> DbtRun:
     """Run one dbt command (e.g. ["build", "--exclude", "tag:audit_rule"]) on `warehouse` with profile
-    target `target`; dbt's log goes to log_dir, nothing to the console. `copy_out` copies files dbt wrote
-    in its target folder ({name: destination}) before another run can replace them."""
+    target `target`, `environment` set (a PostgreSQL target's connection, engines.dsn_environment); dbt's
+    log goes to log_dir, nothing to the console. `copy_out` copies files dbt wrote in its target folder
+    ({name: destination}) before another run can replace them."""
     from dbt.cli.main import dbtRunner  # dbt takes a second to import: only when dbt runs
 
     project = project_dir()
-    environment = {**OFFLINE_ENVIRONMENT, "SUBSIDY_WAREHOUSE": warehouse.name, "DBT_PROFILES_DIR": str(project)}
+    environment = {
+        **OFFLINE_ENVIRONMENT,
+        **(environment or {}),
+        "SUBSIDY_WAREHOUSE": warehouse.name,
+        "DBT_PROFILES_DIR": str(project),
+    }
     with parse_cache(target) as target_dir, inside(warehouse.parent, environment):
         results_file = target_dir / "run_results.json"
         results_file.unlink(missing_ok=True)  # never read an earlier run's results as this one's
@@ -165,7 +172,8 @@ def run_dbt(
             "--log-level", "none",
             "--log-level-file", "info",
         ])  # fmt: skip
-        release_duckdb()
+        if target.startswith("duckdb"):
+            release_duckdb()
         results = json.loads(results_file.read_text(encoding="utf-8"))["results"] if results_file.exists() else []
         manifest_file = target_dir / "manifest.json"
         manifest = (

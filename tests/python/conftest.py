@@ -28,3 +28,12 @@ def sample_con(sample_warehouse: Path):
     con = duckdb.connect(str(sample_warehouse), read_only=True)
     yield con
     con.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> str:
+    """A real PostgreSQL 15 server for the session (pg_server.py), stopped at the end."""
+    from pg_server import postgres_server
+
+    with postgres_server() as dsn:
+        yield dsn

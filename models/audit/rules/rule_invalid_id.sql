@@ -10,8 +10,8 @@ select
     'beneficiary' as record_type,
     beneficiaries.beneficiary_id as record_id,
     beneficiaries.beneficiary_id,
-    cast(null as varchar) as clause_code,
-    cast(null as varchar) as bureau,
+    cast(null as {{ text_type() }}) as clause_code,
+    cast(null as {{ text_type() }}) as bureau,
     cast(null as integer) as award_year,
     {{ money_total('coalesce(approved.approved_amount, 0)') }} as amount_at_issue,
     {{ dbt.concat(["'证件号码 '", 'beneficiaries.beneficiary_id_display', "'（'", 'beneficiaries.id_type', "'）未通过校验'"]) }}

@@ -109,13 +109,14 @@ limits as (
 
 select
     *,
-    -- null when the clause sets no static limit at all (only running caps, or none)
-    case
-        when ineligible_reason is not null then cast(0 as decimal(18, 2))
+    -- null when the clause sets no static limit at all (only running caps, or none); cast because
+    -- PostgreSQL's least() and case drop the scale of DECIMAL(18,2) operands
+    cast(case
+        when ineligible_reason is not null then 0
         else least(per_award_limit, ratio_limit, tier_limit, interest_limit)
-    end as static_limit,
-    case
-        when ineligible_reason is not null then cast(0 as decimal(18, 2))
+    end as decimal(18, 2)) as static_limit,
+    cast(case
+        when ineligible_reason is not null then 0
         else least(approved_amount, coalesce(least(per_award_limit, ratio_limit, tier_limit, interest_limit), approved_amount))
-    end as amount_into_running_caps
+    end as decimal(18, 2)) as amount_into_running_caps
 from limits

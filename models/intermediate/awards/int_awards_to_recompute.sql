@@ -11,7 +11,7 @@
 {%- set rounds = 4 %}
 {%- set previous = adapter.get_relation(database=this.database, schema=this.schema, identifier='int_awards_static_limits') %}
 {%- if previous is none or flags.FULL_REFRESH %}
-select cast(null as varchar) as application_id
+select cast(null as {{ text_type() }}) as application_id
 where false
 {%- else %}
 with awards as (

@@ -1,0 +1,381 @@
+"""The warehouse on PostgreSQL: the same raw read, the same dbt models, an atomic swap, a read-only role.
+
+A build reads the raw files with the product's own reader into a private DuckDB file (raw_loader: every line
+accounted for, rejects with reasons), so the raw contract's guarantees are the same on every engine, then
+bulk-copies those tables into PostgreSQL with `COPY … FROM STDIN` and runs dbt there. Everything is written
+into fresh schemas (`marts__build`, …) beside the live ones; at the end one transaction renames the live
+schemas away and the new ones in, so a reader sees the old warehouse or the new one, never half of one, and
+a failed build leaves the old one as it was. One build per database at a time (an advisory lock).
+
+Readers (analysts, dashboards) log in with a role granted READER_ROLE: usage and select on `marts` and
+`audit` only, never `raw` (personal IDs in clear), `staging` or `intermediate`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import duckdb
+
+from .errors import UserFacingError
+
+TARGETS = ("duckdb", "postgres", "spark")
+DSN_VARIABLE = "SUBSIDY_PG_DSN"
+# every schema a build writes, in the order they are swapped
+SCHEMAS = ("raw", "reference", "policy", "staging", "intermediate", "marts", "audit")
+BUILD_SUFFIX = "__build"
+OLD_SUFFIX = "__old"
+READER_ROLE = "subsidy_reader"
+READER_SCHEMAS = ("marts", "audit")
+BUILD_LOCK_KEY = 20250101  # pg_advisory_lock key: one build per database at a time
+
+PG_TYPES = {
+    "VARCHAR": "text",
+    "INTEGER": "integer",
+    "BIGINT": "bigint",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "DOUBLE": "double precision",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+}
+
+
+def check_target(target: str) -> str:
+    if target not in TARGETS:
+        raise UserFacingError(f"--target must be one of {', '.join(TARGETS)} (got {target!r}).")
+    return target
+
+
+def resolve_dsn(dsn: str | None) -> str:
+    """The PostgreSQL DSN given, else $SUBSIDY_PG_DSN; a user error when neither is set."""
+    chosen = dsn or os.environ.get(DSN_VARIABLE)
+    if not chosen:
+        raise UserFacingError(
+            f"--target postgres needs --dsn postgresql://user:password@host:port/dbname or ${DSN_VARIABLE}."
+        )
+    return chosen
+
+
+def dsn_environment(dsn: str) -> dict[str, str]:
+    """The variables profiles.yml's postgres target reads, from a postgresql:// URL."""
+    parts = urlsplit(dsn)
+    if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
+        raise UserFacingError(
+            f"The DSN must look like postgresql://user:password@host:port/dbname (got {parts.scheme}://…)."
+        )
+    query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+    return {
+        "SUBSIDY_PG_HOST": parts.hostname,
+        "SUBSIDY_PG_PORT": str(parts.port or 5432),
+        "SUBSIDY_PG_USER": unquote(parts.username or os.environ.get("USER", "postgres")),
+        "SUBSIDY_PG_PASSWORD": unquote(parts.password or ""),
+        "SUBSIDY_PG_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
+        "SUBSIDY_PG_SSLMODE": query.get("sslmode", "prefer"),
+        # PostgreSQL's JIT spends minutes compiling the staging layer's long expressions, even for 20 rows
+        "PGOPTIONS": f"{os.environ.get('PGOPTIONS', '')} -c jit=off".strip(),
+    }
+
+
+@contextlib.contextmanager
+def pg_connect(dsn: str, autocommit: bool = False) -> Iterator:
+    """A psycopg2 connection (dbt-postgres's driver), JIT off; a user error when the server cannot be reached
+    or refuses a statement (no privilege, no space)."""
+    import psycopg2
+
+    try:
+        con = psycopg2.connect(dsn, connect_timeout=10, options="-c jit=off")
+    except psycopg2.OperationalError as exc:
+        first = (str(exc).strip().splitlines() or ["no answer"])[0]
+        raise UserFacingError(f"Cannot connect to PostgreSQL: {first}.") from None
+    con.autocommit = autocommit
+    try:
+        yield con
+    except psycopg2.Error as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise UserFacingError(f"PostgreSQL refused: {first}.") from None
+    finally:
+        con.close()
+
+
+def _pg_type(duckdb_type: str) -> str:
+    if duckdb_type.startswith("DECIMAL"):
+        return duckdb_type.replace("DECIMAL", "numeric")
+    return PG_TYPES[duckdb_type]
+
+
+def copy_raw_tables(duck: duckdb.DuckDBPyConnection, pg, schema: str, scratch: Path) -> dict[str, int]:
+    """Create `schema` in PostgreSQL with every table of DuckDB's raw schema, same columns and types, and
+    fill each with one `COPY … FROM STDIN` (CSV: an unquoted empty field is null, "" is empty text).
+    Returns the rows copied per table."""
+    cur = pg.cursor()
+    cur.execute(f'create schema "{schema}"')
+    copied = {}
+    tables = duck.execute(
+        "select table_name from information_schema.tables where table_schema = 'raw' order by table_name"
+    ).fetchall()
+    for (table,) in tables:
+        columns = duck.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'raw' and table_name = ? order by ordinal_position",
+            [table],
+        ).fetchall()
+        cur.execute(
+            f'create table "{schema}"."{table}" ('
+            + ", ".join(f'"{name}" {_pg_type(kind)}' for name, kind in columns)
+            + ")"
+        )
+        csv_file = scratch / f"{table}.csv"
+        duck.execute(f"copy raw.\"{table}\" to '{csv_file}' (format csv, header false, force_quote *)")
+        # force_quote quotes every value, so empty text is "" while null stays an empty unquoted field
+        with csv_file.open("rb") as data:
+            cur.copy_expert(f'copy "{schema}"."{table}" from stdin with (format csv)', data)
+        copied[table] = cur.rowcount
+        csv_file.unlink()
+    return copied
+
+
+def _schema_exists(cur, name: str) -> bool:
+    cur.execute("select 1 from pg_namespace where nspname = %s", [name])
+    return cur.fetchone() is not None
+
+
+def drop_schemas(pg, suffix: str) -> None:
+    """Drop every `<schema><suffix>` (what an earlier build left behind), in its own transaction."""
+    cur = pg.cursor()
+    for schema in SCHEMAS:
+        cur.execute(f'drop schema if exists "{schema}{suffix}" cascade')
+    pg.commit()
+
+
+def grant_readers(cur, suffix: str) -> None:
+    """READER_ROLE (created when missing, no login) may read marts and audit, nothing else."""
+    cur.execute("select 1 from pg_roles where rolname = %s", [READER_ROLE])
+    if cur.fetchone() is None:
+        cur.execute(f"create role {READER_ROLE} nologin")
+    for schema in READER_SCHEMAS:
+        cur.execute(f'grant usage on schema "{schema}{suffix}" to {READER_ROLE}')
+        cur.execute(f'grant select on all tables in schema "{schema}{suffix}" to {READER_ROLE}')
+
+
+def swap_in(pg) -> None:
+    """One transaction: every live schema renamed to `<schema>__old`, every `<schema>__build` to `<schema>`;
+    then the old ones dropped in a second one (it waits for readers still reading them)."""
+    cur = pg.cursor()
+    grant_readers(cur, BUILD_SUFFIX)
+    for schema in SCHEMAS:
+        if _schema_exists(cur, schema):
+            cur.execute(f'alter schema "{schema}" rename to "{schema}{OLD_SUFFIX}"')
+        cur.execute(f'alter schema "{schema}{BUILD_SUFFIX}" rename to "{schema}"')
+    pg.commit()
+    drop_schemas(pg, OLD_SUFFIX)
+
+
+@dataclass(frozen=True)
+class PostgresBuild:
+    dsn: str
+    seconds: float
+    raw_rows: dict[str, int]
+
+
+def build_postgres(raw_dir: Path, dsn: str) -> PostgresBuild:
+    """Build the warehouse from `raw_dir` into the PostgreSQL database at `dsn`; raises UserFacingError or
+    build.BuildFailed (the live schemas are then unchanged). Always a full build."""
+    from .build import BATCHES_DDL, BuildFailed, code_fingerprint, writer_settings
+    from .dbt_runner import run_dbt
+    from .raw_loader import check_raw_dir, write_raw_schema
+
+    started = time.perf_counter()
+    check_raw_dir(raw_dir)
+    environment = dsn_environment(dsn)
+    with pg_connect(dsn) as pg, tempfile.TemporaryDirectory(prefix="subsidy-pg-build-") as private:
+        work = Path(private)  # mode 0700: the raw tables hold personal IDs
+        cur = pg.cursor()
+        cur.execute("select pg_try_advisory_lock(%s)", [BUILD_LOCK_KEY])
+        if not cur.fetchone()[0]:
+            raise UserFacingError("Another build of this PostgreSQL database is running; try again when it ends.")
+        drop_schemas(pg, BUILD_SUFFIX)
+        with duckdb.connect(str(work / "pg_raw.duckdb"), config=writer_settings()) as duck:
+            raw_files = write_raw_schema(duck, raw_dir)
+            duck.execute(f"create or replace table raw.batches ({BATCHES_DDL})")
+            duck.execute(
+                "insert into raw.batches values (1, 'full', current_timestamp, ?, ?)",
+                [code_fingerprint(), sum(r.records for r in raw_files)],
+            )
+            raw_rows = copy_raw_tables(duck, pg, f"raw{BUILD_SUFFIX}", work)
+        pg.commit()
+        run = run_dbt(
+            ["build", "--exclude", "tag:audit_rule", "--vars", f"{{build_schema_suffix: '{BUILD_SUFFIX}'}}"],
+            work / "pg_raw.duckdb",
+            work / "logs",
+            target="postgres",
+            environment=environment,
+        )
+        if not run.success:
+            log_copy = Path(tempfile.gettempdir()) / f"subsidy-postgres-failed-build-{os.getpid()}.log"
+            if (work / "logs" / "dbt.log").exists():
+                shutil.copyfile(work / "logs" / "dbt.log", log_copy)
+            drop_schemas(pg, BUILD_SUFFIX)
+            detail = "; ".join(run.failed_nodes()[:3]) or run.error or "see the log"
+            raise BuildFailed(
+                f"dbt build failed on PostgreSQL ({detail}); the live schemas are unchanged and the log is at {log_copy}."
+            )
+        swap_in(pg)
+        cur.execute("select pg_advisory_unlock(%s)", [BUILD_LOCK_KEY])
+        pg.commit()
+    return PostgresBuild(dsn=dsn, seconds=time.perf_counter() - started, raw_rows=raw_rows)
+
+
+DUCKDB_TYPES = {
+    "text": "varchar",
+    "character varying": "varchar",
+    "integer": "integer",
+    "bigint": "bigint",
+    "smallint": "smallint",
+    "boolean": "boolean",
+    "date": "date",
+    "double precision": "double",
+    "timestamp without time zone": "timestamp",
+    "timestamp with time zone": "timestamptz",
+}
+
+
+def _duckdb_type(data_type: str, precision: int | None, scale: int | None) -> str:
+    if data_type == "numeric":
+        return f"decimal({precision}, {scale})" if precision is not None else "decimal(38, 2)"
+    return DUCKDB_TYPES[data_type]
+
+
+def snapshot_to_duckdb(dsn: str, path: Path, schemas: tuple[str, ...]) -> Path:
+    """Copy every table of `schemas` from the PostgreSQL warehouse at `dsn` into a new DuckDB file at `path`
+    (same schema, table and column names and types), each with one `COPY … TO STDOUT`: what the DuckDB-only
+    readers (the build summary, the audit, the dashboards' source) read. One read-only transaction, so the
+    snapshot is of one build even while another one swaps in."""
+    from .build import writer_settings
+
+    with pg_connect(dsn) as pg:
+        pg.set_session(isolation_level="REPEATABLE READ", readonly=True)
+        cur = pg.cursor()
+        cur.execute("set datestyle = 'ISO, YMD'; set timezone = 'UTC'")
+        cur.execute(
+            "select table_schema, table_name, column_name, data_type, numeric_precision, numeric_scale "
+            "from information_schema.columns where table_schema = any(%s) order by table_schema, table_name, "
+            "ordinal_position",
+            [list(schemas)],
+        )
+        tables: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for schema, table, column, data_type, precision, scale in cur.fetchall():
+            tables.setdefault((schema, table), []).append((column, _duckdb_type(data_type, precision, scale)))
+        missing = [s for s in schemas if s not in {schema for schema, _ in tables}]
+        if missing:
+            raise UserFacingError(
+                f"The PostgreSQL database has no {', '.join(missing)} schema: build it with `subsidy build --target postgres`."
+            )
+        path.unlink(missing_ok=True)
+        with duckdb.connect(str(path), config=writer_settings()) as duck:
+            # qualified by the catalog (the file's stem), which may be named like a schema (audit.duckdb)
+            catalog = duck.execute("select current_database()").fetchone()[0]
+            for schema in schemas:
+                duck.execute(f'create schema "{catalog}"."{schema}"')
+            for (schema, table), columns in tables.items():
+                duck.execute(
+                    f'create table "{catalog}"."{schema}"."{table}" ('
+                    + ", ".join(f'"{name}" {kind}' for name, kind in columns)
+                    + ")"
+                )
+                csv_file = path.with_suffix(".copy.csv")
+                with csv_file.open("wb") as out:
+                    # force_quote: every value quoted, so an unquoted empty field is null and "" is empty text
+                    cur.copy_expert(
+                        f'copy (select * from "{schema}"."{table}") to stdout with (format csv, force_quote *)', out
+                    )
+                types = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns) + "}"
+                duck.execute(
+                    f'insert into "{catalog}"."{schema}"."{table}" select * from read_csv(\'{csv_file}\', header = false, '
+                    f"columns = {types}, allow_quoted_nulls = false, auto_detect = false)"
+                )
+                csv_file.unlink()
+        pg.rollback()
+    return path
+
+
+def local_copy(dsn: str, path: Path, with_raw: bool) -> Path:
+    """The PostgreSQL warehouse as a local DuckDB file at `path` (owner-only when it holds the raw schema)
+    for the DuckDB readers: `subsidy audit` (with_raw: its checks read the raw tables) and the dashboards."""
+    from .build import check_warehouse_path
+
+    path = check_warehouse_path(path)
+    schemas = SCHEMAS if with_raw else tuple(s for s in SCHEMAS if s != "raw")
+    with tempfile.TemporaryDirectory(prefix=f".{path.name}.copy-", dir=path.parent) as private:  # mode 0700
+        scratch = snapshot_to_duckdb(dsn, Path(private) / path.name, schemas)
+        scratch.chmod(0o600)
+        os.replace(scratch, path)
+    return path
+
+
+def query_postgres(dsn: str, sql: str):
+    """Run one statement in a read-only transaction (rolled back) and return its rows as a polars frame.
+    Give analysts a DSN of a role granted READER_ROLE: it reads marts and audit, nothing else."""
+    import polars as pl
+    import psycopg2
+
+    with pg_connect(dsn) as pg:
+        pg.set_session(readonly=True)
+        cur = pg.cursor()
+        try:
+            cur.execute(sql)
+        except psycopg2.Error as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise UserFacingError(f"Query failed: {first}") from None
+        if cur.description is None:
+            pg.rollback()
+            return pl.DataFrame()
+        columns = [d.name for d in cur.description]
+        rows = cur.fetchall()
+        pg.rollback()
+    return pl.DataFrame(rows, schema=columns, orient="row", infer_schema_length=None)
+
+
+# What the CLI calls for a target other than duckdb (`--target`, `--dsn`).
+
+
+def build_on_server(raw_dir: Path, target: str, dsn: str | None) -> None:
+    """`subsidy build --target postgres|spark`: build, then print the same summary as a DuckDB build."""
+    import typer
+
+    from .summary import print_summary
+
+    if check_target(target) == "spark":
+        from .spark import build_spark, snapshot_spark
+
+        built = build_spark(raw_dir)
+        typer.echo(f"Warehouse built on Spark in {built.seconds:.1f} s (full build): {built.location}")
+        with tempfile.TemporaryDirectory(prefix="subsidy-summary-") as private:
+            print_summary(snapshot_spark(Path(private) / "summary.duckdb"))
+        return
+    chosen = resolve_dsn(dsn)
+    result = build_postgres(raw_dir, chosen)
+    host = urlsplit(chosen).hostname
+    typer.echo(f"Warehouse built on PostgreSQL in {result.seconds:.1f} s (full build, swapped in): {host}")
+    with tempfile.TemporaryDirectory(prefix="subsidy-summary-") as private:
+        print_summary(snapshot_to_duckdb(chosen, Path(private) / "summary.duckdb", ("marts", "audit")))
+
+
+def query_on_server(target: str, dsn: str | None, sql: str):
+    if check_target(target) == "spark":
+        raise UserFacingError("`subsidy query --target spark` is not available yet: use spark-sql or pyspark.")
+    return query_postgres(resolve_dsn(dsn), sql)
+
+
+def copy_from_server(target: str, dsn: str | None, path: Path, with_raw: bool) -> Path:
+    if check_target(target) == "spark":
+        raise UserFacingError("--target spark is not available for this command yet; it reads PostgreSQL or DuckDB.")
+    return local_copy(resolve_dsn(dsn), path, with_raw)

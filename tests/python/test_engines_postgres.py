@@ -1,0 +1,182 @@
+"""The same warehouse on PostgreSQL: built by `subsidy build --target postgres` on a real PostgreSQL 15 server
+(pg_server.py), equal row for row to the DuckDB build of the same files; swapped in atomically for readers;
+readable by the reader role on marts and audit only."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import threading
+from pathlib import Path
+
+import psycopg2
+import pytest
+from engine_compare import differences
+from helpers import BIN, run_cli
+from pg_server import new_database
+
+from subsidy_warehouse.engines import READER_ROLE, snapshot_to_duckdb
+
+pytestmark = pytest.mark.slow
+GOLDEN_RAW = Path(__file__).parents[1] / "fixtures" / "golden_raw"
+
+
+def build_on_postgres(raw_dir: Path, dsn: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "subsidy"), "build", "--raw-dir", str(raw_dir), "--target", "postgres", "--dsn", dsn],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **environment},
+    )
+
+
+def marts_and_audit(dsn: str, path: Path) -> Path:
+    return snapshot_to_duckdb(dsn, path, ("marts", "audit"))
+
+
+@pytest.fixture(scope="module")
+def golden_dsn(postgres_dsn: str) -> str:
+    dsn = new_database(postgres_dsn, "golden")
+    built = build_on_postgres(GOLDEN_RAW, dsn)
+    assert built.returncode == 0, built.stderr
+    assert "Warehouse built on PostgreSQL" in built.stdout
+    return dsn
+
+
+def test_golden_fixtures_give_the_same_tables_and_audit_on_postgres(golden_dsn: str, tmp_path: Path) -> None:
+    duckdb_build = tmp_path / "golden.duckdb"
+    run_cli("build", "--raw-dir", str(GOLDEN_RAW), "--warehouse", str(duckdb_build), check=True)
+    assert differences(duckdb_build, marts_and_audit(golden_dsn, tmp_path / "pg.duckdb")) == []
+    # `subsidy audit --target postgres` audits a local copy of the server's tables: the same verdict
+    verdicts = []
+    for where in (
+        ["-w", str(duckdb_build)],
+        ["--target", "postgres", "--dsn", golden_dsn, "-w", str(tmp_path / "copy.duckdb")],
+    ):
+        audited = run_cli("audit", *where, "--out", str(tmp_path / "audits"))
+        assert audited.returncode == 1, audited.stderr  # the golden data carries fatal findings
+        verdicts.append(audited.stdout.splitlines()[-1])
+    assert verdicts[0] == verdicts[1]
+    assert "fatal rules failed" in verdicts[1]
+    assert (tmp_path / "copy.duckdb").stat().st_mode & 0o077 == 0  # the copy holds raw: owner only
+
+
+def test_sample_gives_the_same_tables_on_postgres(
+    postgres_dsn: str, sample_raw_dir: Path, sample_warehouse: Path, tmp_path: Path
+) -> None:
+    dsn = new_database(postgres_dsn, "sample")
+    built = build_on_postgres(sample_raw_dir, dsn)
+    assert built.returncode == 0, built.stderr
+    snapshot = marts_and_audit(dsn, tmp_path / "pg.duckdb")
+    assert differences(sample_warehouse, snapshot) == []
+    # the comparison is not vacuous: the sample has awards, payments, findings and rejects
+    import duckdb
+
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        for table in ("marts.fct_awards", "marts.fct_disbursements", "audit.exceptions", "audit.rejected_rows"):
+            assert con.execute(f"select count(*) from {table}").fetchone()[0] > 0, table
+
+
+def test_reader_role_reads_marts_and_audit_but_not_raw(golden_dsn: str) -> None:
+    with contextlib.closing(psycopg2.connect(golden_dsn)) as admin:
+        admin.autocommit = True
+        admin.cursor().execute(f"create role analyst login password 'analyst' in role {READER_ROLE}")
+    analyst_dsn = golden_dsn.replace("subsidy_admin:subsidy-test-only", "analyst:analyst")
+    with contextlib.closing(psycopg2.connect(analyst_dsn)) as con:
+        con.autocommit = True
+        cur = con.cursor()
+        cur.execute("select count(*) from marts.fct_awards")
+        assert cur.fetchone()[0] == 15
+        cur.execute("select count(*) from audit.exceptions")
+        assert cur.fetchone()[0] > 0
+        for table in ("raw.beneficiaries", "raw.applications", "staging.stg_raw__beneficiaries"):
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                cur.execute(f"select count(*) from {table}")
+    # the CLI's query reads through the engine, read-only
+    answer = run_cli(
+        "query", "select count(*) as n from marts.fct_awards", "--target", "postgres", "--dsn", analyst_dsn
+    )
+    assert answer.returncode == 0, answer.stderr
+    assert "15" in answer.stdout
+    refused = run_cli("query", "drop table marts.fct_awards", "--target", "postgres", "--dsn", golden_dsn)
+    assert refused.returncode == 2
+    assert "read-only transaction" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+def counts(cur) -> tuple[int, int, int]:
+    cur.execute(
+        "select (select count(*) from marts.fct_awards), (select count(*) from audit.exceptions), "
+        "(select count(*) from marts.fct_disbursements)"
+    )
+    return cur.fetchone()
+
+
+def test_rebuild_is_atomic_for_readers_and_a_failed_build_keeps_the_old_one(
+    postgres_dsn: str, sample_raw_dir: Path
+) -> None:
+    dsn = new_database(postgres_dsn, "swap")
+    assert build_on_postgres(GOLDEN_RAW, dsn).returncode == 0
+    with contextlib.closing(psycopg2.connect(dsn)) as con:
+        con.autocommit = True
+        old = counts(con.cursor())
+
+    seen: list[tuple[int, int, int]] = []
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def read_while_building() -> None:
+        with contextlib.closing(psycopg2.connect(dsn)) as reader:
+            reader.autocommit = True  # every statement its own snapshot, as a dashboard's queries
+            while not stop.is_set():
+                try:
+                    seen.append(counts(reader.cursor()))
+                except psycopg2.Error as exc:
+                    errors.append(str(exc))
+
+    thread = threading.Thread(target=read_while_building)
+    thread.start()
+    try:
+        rebuilt = build_on_postgres(sample_raw_dir, dsn)
+    finally:
+        stop.set()
+        thread.join()
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    with contextlib.closing(psycopg2.connect(dsn)) as con:
+        con.autocommit = True
+        new = counts(con.cursor())
+    assert new != old
+    assert errors == []
+    assert len(seen) > 10
+    assert set(seen) <= {old, new}, set(seen) - {old, new}  # never a mix of the two builds
+    assert seen[0] == old and seen[-1] == new
+
+    # a build the server stops half way (every statement of dbt's cancelled after 50 ms) changes nothing
+    failed = build_on_postgres(GOLDEN_RAW, dsn, PGOPTIONS="-c statement_timeout=50")
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "the live schemas are unchanged" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    with contextlib.closing(psycopg2.connect(dsn)) as con:
+        cur = con.cursor()
+        assert counts(cur) == new
+        cur.execute("select nspname from pg_namespace where nspname like '%%\\_\\_build' or nspname like '%%\\_\\_old'")
+        assert cur.fetchall() == []
+
+
+def test_a_wrong_dsn_is_one_sentence(tmp_path: Path) -> None:
+    missing = run_cli(
+        "build", "--raw-dir", str(GOLDEN_RAW), "--target", "postgres", "--dsn", "postgresql://u@127.0.0.1:1/x"
+    )
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("error: Cannot connect to PostgreSQL")
+    assert "Traceback" not in missing.stderr
+    no_dsn = subprocess.run(
+        [str(BIN / "subsidy"), "build", "--raw-dir", str(GOLDEN_RAW), "--target", "postgres"],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "SUBSIDY_PG_DSN"},
+    )
+    assert no_dsn.returncode == 2
+    assert "--dsn" in no_dsn.stderr
