@@ -53,6 +53,7 @@ joined as (
         clauses.is_once_only,
         clauses.uses_tiers,
         clauses.uses_lpr_interest,
+        clauses.interest_day_count,
         tiers.tier_amount,
         lpr_in_force.lpr_effective_on,
         case
@@ -83,9 +84,7 @@ basis_checked as (
             "case when uses_lpr_interest and loan_start_on is not null and lpr_pct is null then '贷款起始日早于已录入的LPR' end",
         ]) }} as missing_basis_detail,
         {{ dbt.position(dbt.concat(["'|'", "beneficiary_type", "'|'"]), dbt.concat(["'|'", "allowed_beneficiary_types", "'|'"])) }} = 0
-            as is_type_not_allowed,
-        {{ is_repeat_of_once_only('is_once_only', 'beneficiary_id, clause_code', 'approved_on, application_id') }}
-            as is_once_only_repeat
+            as is_type_not_allowed
     from joined
 ),
 
@@ -96,15 +95,42 @@ limits as (
         {{ ratio_of_base_limit('base_ratio', 'base_amount') }} as ratio_limit,
         {{ tier_limit('uses_tiers', 'tier_amount') }} as tier_limit,
         case when uses_lpr_interest and missing_basis_detail is null
-            then {{ lpr_interest_limit('loan_principal', 'lpr_pct', 'loan_start_on', 'loan_end_on', 'base_amount') }}
-        end as interest_limit,
+            then {{ lpr_interest_limit('loan_principal', 'lpr_pct', 'loan_start_on', 'loan_end_on', 'base_amount', 'interest_day_count') }}
+        end as interest_limit
+    from basis_checked
+),
+
+-- an earlier award uses a once-only award up only when it was itself eligible and worth more than 0
+counted as (
+    select
+        *,
+        is_monetary and not is_type_not_allowed and missing_basis_detail is null
+            and coalesce(least(approved_amount, per_award_limit, ratio_limit, tier_limit, interest_limit), approved_amount) > 0
+            as is_counted
+    from limits
+),
+
+once_only_checked as (
+    select
+        *,
+        {{ is_repeat_of_once_only(
+            'is_once_only',
+            'is_counted',
+            'beneficiary_id, clause_code',
+            'approved_on, application_id') }} as is_once_only_repeat
+    from counted
+),
+
+reasons as (
+    select
+        *,
         case
             when not is_monetary then 'non_monetary'
             when is_type_not_allowed then 'beneficiary_type_not_allowed'
             when missing_basis_detail is not null then 'missing_basis'
             when is_once_only_repeat then 'once_only_repeat'
         end as ineligible_reason
-    from basis_checked
+    from once_only_checked
 )
 
 select
@@ -118,4 +144,4 @@ select
         when ineligible_reason is not null then cast(0 as decimal(18, 2))
         else least(approved_amount, coalesce(least(per_award_limit, ratio_limit, tier_limit, interest_limit), approved_amount))
     end as amount_into_running_caps
-from limits
+from reasons
