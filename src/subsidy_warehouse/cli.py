@@ -185,6 +185,7 @@ def audit(
         if compare:
             print_comparison(*compare)
             return
+        from .audit.report import rule_names
         from .audit.run import run_audit
 
         chosen = resolve_warehouse(warehouse)
@@ -196,7 +197,7 @@ def audit(
     typer.echo(
         f"审计结论 verdict: {'通过 PASS' if result.passed else '不通过 FAIL'} — {verdict['checks_run']} checks, "
         f"{verdict['checks_failed']} failed, {verdict['findings']:,} findings"
-        + (f"; fatal rules failed: {', '.join(verdict['fatal_rules_failed'])}" if verdict["fatal_rules_failed"] else "")
+        + (f"; 致命规则未通过 fatal rules failed: {rule_names(verdict['fatal_rules_failed'])}" if verdict["fatal_rules_failed"] else "")
     )
     raise typer.Exit(verdict["exit_code"])
 

@@ -414,13 +414,15 @@ def summary_lines(result: dict, top: int = 10) -> list[str]:
         same = not result["changed_awards"] and result["awards_not_recomputed"] == 0
         lines.append("与仓库 marts.fct_awards 逐项一致。" if same else "与仓库 marts.fct_awards 不一致：请重新构建仓库。")
     for key, label, _, _ in BREAKDOWNS:
-        rows = [r for r in result[f"by_{key}"] if Decimal(r["difference"]) != 0]
-        if key != "beneficiary":
-            rows = result[f"by_{key}"] if key in ("measure", "award_year") else rows
+        # every measure and year; the clauses, bureaus and beneficiaries whose total changes (the largest first)
+        rows = result[f"by_{key}"]
+        if key not in ("measure", "award_year"):
+            rows = sorted((r for r in rows if Decimal(r["difference"]) != 0), key=lambda r: -abs(Decimal(r["difference"])))
         if not rows:
             continue
-        shown = sorted(rows, key=lambda r: -abs(Decimal(r["difference"])))[:top] if key == "beneficiary" else rows
-        lines.append(f"按{label}（万元：默认 → 所选口径，差额）：" + ("" if len(shown) == len(rows) else f"变化最大的 {len(shown)} 个"))
+        shown = rows[:top] if key == "beneficiary" else rows
+        more = "" if len(shown) == len(rows) else f"变化最大的 {len(shown)} 个"
+        lines.append(f"按{label}（万元：默认 → 所选口径，差额）：{more}")
         for r in shown:
             name = r["name"] if r["name"] != r["code"] else ""
             lines.append(

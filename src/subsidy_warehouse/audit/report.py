@@ -12,7 +12,7 @@ import jinja2
 from ..exports import Cell, ExportWorkbook, without_personal_ids, write_csv
 from ..paths import project_dir
 from ..summary import wan
-from .model import FINDING_COLUMNS, Finding
+from .model import FINDING_COLUMNS, Finding, load_rule_catalogue
 
 SEVERITY_ZH = {"fatal": "致命", "warning": "警告"}
 CATEGORY_ZH = {"accuracy": "准确性", "completeness": "完整性", "compliance": "合规性", "integrity": "仓库一致性"}
@@ -37,6 +37,12 @@ def measure_titles() -> dict[str, str]:
         return {row["measure_code"]: row["measure_title_zh"] for row in csv.DictReader(handle)}
 
 
+def rule_names(codes: list[str]) -> str:
+    """Rules as people read them in the verdict: their Chinese names (seed audit_rules.name_zh), joined with 、."""
+    catalogue = load_rule_catalogue()
+    return "、".join(catalogue[code].name_zh if code in catalogue else code for code in codes)
+
+
 def render_html(report: dict) -> str:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -52,6 +58,7 @@ def render_html(report: dict) -> str:
         status_zh=STATUS_ZH,
         headers_zh=FINDING_HEADERS_ZH,
         measure_titles=measure_titles(),
+        rule_names=rule_names,
     )
 
 
