@@ -217,6 +217,7 @@ class SampleWriter:
         self._names = taken.names
         self._ids = taken.ids
         self._used: dict[tuple[str, str, int], Decimal] = {}
+        self._used_in_all_years: dict[tuple[str, str], Decimal] = {}  # the same summed over years
         self._once: set[tuple[str, str]] = set()
 
     # --- beneficiaries -------------------------------------------------------------------------
@@ -393,7 +394,7 @@ class SampleWriter:
         return candidate
 
     def _used_over_years(self, beneficiary_id: str, code: str) -> Decimal:
-        return sum((v for (b, c, _), v in self._used.items() if (b, c) == (beneficiary_id, code)), Decimal(0))
+        return self._used_in_all_years.get((beneficiary_id, code), Decimal(0))
 
     def _fit_running_caps(self, shape: ClauseShape, beneficiary_id: str, year: int, amount: Decimal) -> Decimal:
         """Bureaus mostly approve within the running caps: trim to the room left and record the use."""
@@ -405,6 +406,7 @@ class SampleWriter:
             used = self._used_over_years(beneficiary_id, shape.code)
             amount = max(Decimal(0), min(amount, LIFETIME_CAP_YUAN[shape.code] - used))
         self._used[key] = self._used.get(key, Decimal(0)) + amount
+        self._used_in_all_years[key[:2]] = self._used_in_all_years.get(key[:2], Decimal(0)) + amount
         if shape.once_only:
             self._once.add((beneficiary_id, shape.code))
         return amount
