@@ -280,6 +280,7 @@ def audit(
         if compare:
             print_comparison(*compare)
             return
+        from .audit.report import rule_names
         from .audit.run import run_audit
 
         chosen = resolve_warehouse(warehouse)
@@ -296,9 +297,42 @@ def audit(
     typer.echo(
         f"审计结论 verdict: {'通过 PASS' if result.passed else '不通过 FAIL'} — {verdict['checks_run']} checks, "
         f"{verdict['checks_failed']} failed, {verdict['findings']:,} findings"
-        + (f"; fatal rules failed: {', '.join(verdict['fatal_rules_failed'])}" if verdict["fatal_rules_failed"] else "")
+        + (f"; 致命规则未通过 fatal rules failed: {rule_names(verdict['fatal_rules_failed'])}" if verdict["fatal_rules_failed"] else "")
     )
     raise typer.Exit(verdict["exit_code"])
+
+
+@app.command()
+def simulate(
+    warehouse: WarehouseOption = None,
+    reading: Annotated[
+        list[str] | None,
+        typer.Option("--reading", help="CLAUSE.PARAMETER=VALUE, e.g. M02-3.cap_scope=annual (repeatable)."),
+    ] = None,
+    readings_file: Annotated[
+        Path | None, typer.Option("--readings", help="File of readings, one CLAUSE.PARAMETER=VALUE per line.")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for simulation.json and simulation.xlsx.")] = Path(
+        "simulation"
+    ),
+) -> None:
+    """Recompute every award's caps under other readings of the draft (seed policy_readings), read-only.
+
+    Prints the within-cap totals under the default and the chosen readings, per measure, clause, bureau, award
+    year and beneficiary, and every award whose amount changes. With no reading: the warehouse's own numbers."""
+    from .simulate import parse_reading, read_readings_file, summary_lines
+    from .simulate import simulate as run_simulation
+
+    try:
+        chosen = [parse_reading(text) for text in reading or []]
+        if readings_file is not None:
+            chosen += read_readings_file(readings_file)
+        outcome = run_simulation(resolve_warehouse(warehouse), chosen, out)
+    except UserFacingError as exc:
+        fail(str(exc))
+    for line in summary_lines(outcome.result):
+        typer.echo(line)
+    typer.echo(f"结果文件：{outcome.json_path}、{outcome.xlsx_path}（用时 {outcome.seconds:.1f} 秒，其中 dbt 编译 {outcome.compile_seconds:.1f} 秒）")
 
 
 dashboards_app = typer.Typer(help="Leadership dashboards (Evidence, in reports/): build the static site, serve it.")

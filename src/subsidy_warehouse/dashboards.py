@@ -1,7 +1,8 @@
 """`subsidy dashboards`: the Evidence site in reports/, built offline from a private copy of the warehouse.
 
 The dashboards never open the warehouse a build writes: its file is copied into reports/sources/warehouse/
-(with the latest audit of that exact file added in a `dashboard` schema), Evidence's `sources` step reads the
+(with the latest audit of that exact file, and the budget under each prepared reading set of the draft, added
+in a `dashboard` schema), Evidence's `sources` step reads the
 copy into parquet and `build` prerenders the static site into reports/build/.
 """
 
@@ -28,6 +29,7 @@ from .audit.report import CATEGORY_ZH, SEVERITY_ZH, STATUS_ZH
 from .errors import UserFacingError
 from .paths import project_dir
 from .query import open_read_only
+from .simulate import ReadingTables, reading_tables
 
 # Company pages prerendered by default (the largest beneficiaries); the rest render in the browser. At least
 # one: SvelteKit fails a build in which a prerenderable route has no page.
@@ -84,6 +86,7 @@ def write_audit_tables(con: duckdb.DuckDBPyConnection, audit: tuple[Path, dict] 
             (
                 i,
                 r.rule_code,
+                r.name_zh,
                 SEVERITY_ZH[r.severity],
                 CATEGORY_ZH.get(r.category, r.category),
                 r.description_zh,
@@ -95,6 +98,7 @@ def write_audit_tables(con: duckdb.DuckDBPyConnection, audit: tuple[Path, dict] 
         ]
     else:
         run_dir, report = audit
+        catalogue = load_rule_catalogue()
         summary = report["verdict"]
         verdict = (
             "通过" if summary["status"] == "pass" else "不通过",
@@ -108,6 +112,7 @@ def write_audit_tables(con: duckdb.DuckDBPyConnection, audit: tuple[Path, dict] 
             (
                 i,
                 r["rule_code"],
+                r.get("name_zh") or (catalogue[r["rule_code"]].name_zh if r["rule_code"] in catalogue else r["rule_code"]),
                 SEVERITY_ZH[r["severity"]],
                 CATEGORY_ZH.get(r["category"], r["category"]),
                 r["description_zh"],
@@ -123,10 +128,33 @@ def write_audit_tables(con: duckdb.DuckDBPyConnection, audit: tuple[Path, dict] 
     )
     con.execute("insert into dashboard.audit_verdict values (?, ?, ?, ?, ?, ?)", verdict)
     con.execute(
-        "create or replace table dashboard.audit_rules (sort_order integer, rule_code varchar, severity_zh varchar,"
+        "create or replace table dashboard.audit_rules (sort_order integer, rule_code varchar, name_zh varchar,"
+        " severity_zh varchar,"
         " category_zh varchar, description_zh varchar, status_zh varchar, failing_rows integer, amount_wan double)"
     )
-    con.executemany("insert into dashboard.audit_rules values (?, ?, ?, ?, ?, ?, ?, ?)", rules)
+    con.executemany("insert into dashboard.audit_rules values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rules)
+
+
+def write_reading_tables(con: duckdb.DuckDBPyConnection, tables: ReadingTables) -> None:
+    """The 政策口径测算 page's data: every ambiguity of the draft, and the budget under each prepared reading set."""
+    con.execute(
+        "create or replace table dashboard.policy_readings (clause_code varchar, clause_title_zh varchar, "
+        "parameter_zh varchar, default_zh varchar, alternatives_zh varchar, source_text_zh varchar, "
+        "rationale_zh varchar, reading_group varchar)"
+    )
+    con.execute(
+        "create or replace table dashboard.reading_sets (set_no integer, set_name_zh varchar, readings_zh varchar, "
+        "default_wan double, simulated_wan double, difference_wan double, changed_awards integer)"
+    )
+    con.execute(
+        "create or replace table dashboard.reading_budget (set_no integer, set_name_zh varchar, award_year varchar, "
+        "measure_code varchar, measure_title_zh varchar, default_wan double, simulated_wan double, "
+        "difference_wan double)"
+    )
+    for table, rows in (("policy_readings", tables.readings), ("reading_sets", tables.sets),
+                        ("reading_budget", tables.budget)):  # fmt: skip
+        if rows:
+            con.executemany(f"insert into dashboard.{table} values ({', '.join('?' * len(rows[0]))})", rows)
 
 
 def copy_for_dashboards(warehouse: Path, audits_dir: Path, target: Path) -> Path | None:
@@ -137,9 +165,11 @@ def copy_for_dashboards(warehouse: Path, audits_dir: Path, target: Path) -> Path
     with open_read_only(warehouse):
         shutil.copyfile(warehouse, staging)
     audit = latest_audit_of(warehouse, audits_dir)
+    readings = reading_tables(warehouse)
     try:
         with duckdb.connect(str(staging)) as con:
             write_audit_tables(con, audit)
+            write_reading_tables(con, readings)
             con.execute("checkpoint")
         Path(f"{target}.wal").unlink(missing_ok=True)
         os.replace(staging, target)

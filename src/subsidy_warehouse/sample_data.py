@@ -45,7 +45,8 @@ ALL_BUREAUS = sorted({b for bureaus in MEASURE_BUREAUS.values() for b in bureaus
 
 # caps the clean sample (`generate --clean`) respects beyond the shapes below (seed policy_clauses)
 PROJECT_CAP_YUAN = 10_000_000  # M11-4, per project
-LIFETIME_CAP_YUAN = {"M07-2": 20_000_000}  # per beneficiary over the policy period
+# per beneficiary over the policy period
+LIFETIME_CAP_YUAN = {"M02-3": 30_000_000, "M07-2": 20_000_000, "M11-2": 3_000_000, "M11-3": 1_000_000}
 
 
 @dataclass(frozen=True)
@@ -67,29 +68,30 @@ class ClauseShape:
 
 
 EI = ("enterprise", "institution")
+E = ("enterprise",)  # clauses whose text names enterprises (企业) only
 CLAUSES = [
-    ClauseShape("M01-1", 14, EI, 800_000, base_ratio=Decimal("1"), annual_cap=5_000_000),
-    ClauseShape("M02-1", 4, EI, 2_500_000, ceiling=5_000_000),
+    ClauseShape("M01-1", 14, E, 800_000, base_ratio=Decimal("1"), annual_cap=5_000_000),
+    ClauseShape("M02-1", 4, E, 2_500_000, ceiling=5_000_000),
     ClauseShape("M02-2", 5, EI, 4_000_000, ceiling=10_000_000, base_ratio=Decimal("1")),
-    ClauseShape("M02-3", 8, EI, 3_000_000, base_ratio=Decimal("0.3"), annual_cap=30_000_000),
+    ClauseShape("M02-3", 8, E, 3_000_000, base_ratio=Decimal("0.3")),
     ClauseShape("M03-1", 1, EI, 20_000_000, ceiling=50_000_000, base_ratio=Decimal("1")),
     ClauseShape("M03-2", 3, EI, 2_000_000, ceiling=5_000_000, base_ratio=Decimal("1")),
-    ClauseShape("M03-3", 4, EI, 300_000, ceiling=500_000, base_ratio=Decimal("1"), once_only=True),
-    ClauseShape("M03-4", 2, EI, 600_000, ceiling=1_000_000),
+    ClauseShape("M03-3", 4, E, 300_000, ceiling=500_000, base_ratio=Decimal("1"), once_only=True),
+    ClauseShape("M03-4", 2, E, 600_000, ceiling=1_000_000),
     ClauseShape("M04-1", 3, EI, 2_500_000, ceiling=5_000_000),
     ClauseShape("M04-2", 5, EI, 1_000_000, ceiling=2_000_000),
     ClauseShape("M04-3", 2, EI, 2_000_000, ceiling=5_000_000),
     ClauseShape("M04-4", 3, EI, 2_000_000, ceiling=4_000_000),
     ClauseShape("M04-5", 4, EI, 300_000, ceiling=500_000),
-    ClauseShape("M04-6", 2, EI, 400_000, ceiling=500_000, once_only=True),
-    ClauseShape("M05-1", 4, EI, 1_500_000, ceiling=5_000_000, once_only=True),
-    ClauseShape("M05-2", 8, EI, 800_000, ceiling=2_000_000),
+    ClauseShape("M04-6", 2, E, 400_000, ceiling=500_000, once_only=True),
+    ClauseShape("M05-1", 4, E, 1_500_000, ceiling=5_000_000, once_only=True),
+    ClauseShape("M05-2", 8, E, 800_000, ceiling=2_000_000),
     ClauseShape("M06-1", 0, EI, 0, monetary=False),
     ClauseShape("M07-1", 1, EI, 1_200_000, annual_cap=2_000_000),
     ClauseShape("M07-2", 1, EI, 6_000_000, base_ratio=Decimal("1")),
     ClauseShape("M07-3", 1, EI, 1_200_000, annual_cap=2_000_000),
     ClauseShape("M07-4", 2, EI, 1_000_000, tiers={1: 2_000_000, 2: 1_000_000, 3: 500_000}),
-    ClauseShape("M08-1", 2, EI, 8_000_000, ceiling=22_000_000),
+    ClauseShape("M08-1", 2, E, 8_000_000, ceiling=22_000_000),
     ClauseShape("M08-2", 1, EI, 12_000_000, ceiling=30_000_000),
     ClauseShape("M08-3", 2, EI, 1_200_000, annual_cap=2_000_000),
     ClauseShape("M08-4", 1, EI, 2_500_000, ceiling=5_000_000),
@@ -100,12 +102,13 @@ CLAUSES = [
     ClauseShape("M10-3", 5, ("enterprise",), 400_000, ceiling=800_000),
     ClauseShape("M10-4", 3, ("person",), 300_000, annual_cap=600_000),
     ClauseShape("M11-1", 0, EI, 0, monetary=False),
-    ClauseShape("M11-2", 6, EI, 900_000, annual_cap=3_000_000, loan=True),
-    ClauseShape("M11-3", 6, EI, 400_000, annual_cap=1_000_000, loan=True),
+    ClauseShape("M11-2", 6, E, 900_000, loan=True),
+    ClauseShape("M11-3", 6, E, 400_000, loan=True),
     ClauseShape("M11-4", 5, ("investor",), 3_000_000, base_ratio=Decimal("0.01"), annual_cap=50_000_000, project=True),
     ClauseShape("M12-1", 4, EI, 500_000, base_ratio=Decimal("0.5"), annual_cap=1_000_000),
 ]
 LPR = [  # (effective on, 1-year %, 5-year %), as in seeds/policy/policy_lpr_rates.csv
+    (date(2022, 8, 22), Decimal("3.65"), Decimal("4.30")),
     (date(2023, 6, 20), Decimal("3.55"), Decimal("4.20")),
     (date(2023, 8, 21), Decimal("3.45"), Decimal("4.20")),
     (date(2024, 2, 20), Decimal("3.45"), Decimal("3.95")),
@@ -113,6 +116,8 @@ LPR = [  # (effective on, 1-year %, 5-year %), as in seeds/policy/policy_lpr_rat
     (date(2024, 10, 21), Decimal("3.10"), Decimal("3.60")),
     (date(2025, 5, 20), Decimal("3.00"), Decimal("3.50")),
 ]
+
+DAY_COUNT = 360  # interest year of the loan clauses (seed policy_clauses.interest_day_count)
 
 CITY_PREFIXES = ["杭州", "浙江", "杭州上城", "杭州钱塘", "浙江之江"]
 NAME_WORDS = [
@@ -213,6 +218,7 @@ class SampleWriter:
         self._names = taken.names
         self._ids = taken.ids
         self._used: dict[tuple[str, str, int], Decimal] = {}
+        self._used_in_all_years: dict[tuple[str, str], Decimal] = {}  # the same summed over years
         self._once: set[tuple[str, str]] = set()
 
     # --- beneficiaries -------------------------------------------------------------------------
@@ -309,8 +315,8 @@ class SampleWriter:
             long_term = rng.random() < 0.08
             days = rng.randrange(1830, 2200) if long_term else rng.choice([180, 270, 365, 365, 366])
             rate = self._lpr(start, long_term)
-            principal = Decimal(_round_to(float(amount * 36500 / (rate * days)), 10_000))
-            interest = (principal * rate * days / Decimal(36500)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            principal = Decimal(_round_to(float(amount * DAY_COUNT * 100 / (rate * days)), 10_000))
+            interest = (principal * rate * days / Decimal(DAY_COUNT * 100)).quantize(Decimal("0.01"), ROUND_HALF_UP)
             paid = (interest * Decimal(rng.uniform(0.98, 1.25))).quantize(Decimal("0.01"))
             record |= {
                 "loan_principal": _yuan(principal),
@@ -378,10 +384,18 @@ class SampleWriter:
         for _ in range(8):
             key = (candidate["beneficiary_id"], shape.code)
             used = self._used.get((*key, year), Decimal(0))
-            if not (shape.once_only and key in self._once) and not (shape.annual_cap and used >= shape.annual_cap / 2):
+            lifetime = LIFETIME_CAP_YUAN.get(shape.code)
+            if (
+                not (shape.once_only and key in self._once)
+                and not (shape.annual_cap and used >= shape.annual_cap / 2)
+                and not (lifetime and self._used_over_years(*key) >= lifetime / 2)
+            ):
                 break
             candidate = self.rng.choice(self.by_type[self.rng.choice(shape.types)])
         return candidate
+
+    def _used_over_years(self, beneficiary_id: str, code: str) -> Decimal:
+        return self._used_in_all_years.get((beneficiary_id, code), Decimal(0))
 
     def _fit_running_caps(self, shape: ClauseShape, beneficiary_id: str, year: int, amount: Decimal) -> Decimal:
         """Bureaus mostly approve within the running caps: trim to the room left and record the use."""
@@ -389,10 +403,11 @@ class SampleWriter:
         if shape.annual_cap:
             room = Decimal(shape.annual_cap) - self._used.get(key, Decimal(0))
             amount = max(Decimal(0), min(amount, room))
-        if not self.problems and shape.code in LIFETIME_CAP_YUAN:
-            used = sum((v for (b, c, _), v in self._used.items() if (b, c) == (beneficiary_id, shape.code)), Decimal(0))
+        if shape.code in LIFETIME_CAP_YUAN and (not self.problems or shape.code != "M07-2"):
+            used = self._used_over_years(beneficiary_id, shape.code)
             amount = max(Decimal(0), min(amount, LIFETIME_CAP_YUAN[shape.code] - used))
         self._used[key] = self._used.get(key, Decimal(0)) + amount
+        self._used_in_all_years[key[:2]] = self._used_in_all_years.get(key[:2], Decimal(0)) + amount
         if shape.once_only:
             self._once.add((beneficiary_id, shape.code))
         return amount

@@ -27,9 +27,10 @@ PAGES = {
     "companies": "/companies",
     "findings": "/findings",
     "quality": "/quality",
+    "readings": "/readings",
 }
 PRERENDERED = 5
-CHART_PAGES = {"overview", "years", "bureaus", "measures", "findings"}
+CHART_PAGES = {"overview", "years", "bureaus", "measures", "findings", "readings"}
 RESIDENT_ID = re.compile(r"(?<!\d)\d{6}(18|19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\dA-Za-z])")
 
 
@@ -191,7 +192,7 @@ def test_company_page_shows_that_companys_awards(
 
 def test_company_list_links_to_company_pages(page: Page, site_url: str) -> None:
     open_page(page, site_url + "/companies")
-    page.get_by_role("textbox", name="Search").fill("研究院")
+    page.get_by_role("textbox", name="搜索").fill("研究院")
     page.wait_for_timeout(500)
     page.locator("tr.row-link:visible").first.click()
     page.wait_for_url(re.compile(r"/companies/[0-9A-Za-z]+/?$"))
@@ -230,3 +231,67 @@ def test_no_personal_id_reaches_the_site(dashboard_warehouse: Path) -> None:
         if path.is_file() and path.suffix in {".html", ".js", ".json"}:
             text = path.read_text(encoding="utf-8", errors="ignore")
             assert not [number for number in personal if number in text], path
+
+
+# What a page may show that is not Chinese: codes and ids (letters with digits: M02-3, SQ2025…, 9133…), all-capital
+# abbreviations (LPR, AI, GB, USCC fragments), file names and dotted table names, and these proper names.
+ALLOWED_WORDS = {"dbt", "Great", "Expectations"}
+ASCII_RUN = re.compile(r"[A-Za-z0-9_./|'-]+")
+
+
+def english_words(text: str) -> set[str]:
+    """Runs of ASCII letters a reader would have to read as English: not a code or id (a digit), a path, file
+    or table name (/ or .), an all-capital abbreviation, or an allowed name."""
+    runs = {run.strip("'-") for run in ASCII_RUN.findall(text)}
+    return {
+        run
+        for run in runs
+        if sum(c.isalpha() for c in run) >= 2
+        and not any(c.isdigit() or c in "/." for c in run)
+        and not run.isupper()
+        and run not in ALLOWED_WORDS
+    }
+
+
+def test_english_words_outside_the_allow_list_are_found() -> None:
+    assert english_words("over_cap 超过政策上限 Home 5 Selected") == {"over_cap", "Home", "Selected"}
+    assert english_words("M02-3 LPR 91330102MA27XK1A0H audit.exceptions report.html dbt") == set()
+    assert english_words("贷款期限超过5年Home页，主体enterprise|institution") == {"Home", "enterprise|institution"}
+
+
+def test_pages_show_no_english_words(page: Page, site_url: str, dashboard_warehouse: Path) -> None:
+    company = company_with_a_few_awards(dashboard_warehouse, prerendered=True)[0]
+    found = {}
+    for path in [*PAGES.values(), f"/companies/{company}"]:
+        open_page(page, site_url + path)
+        page.get_by_text("上城区人工智能先导区").first.wait_for()
+        page.wait_for_timeout(500)
+        words = english_words(page.locator("body").inner_text())
+        if words:
+            found[path] = sorted(words)
+    assert found == {}
+    assert page.problems == []
+
+
+@pytest.mark.parametrize("name", ["measures", "findings", "quality", "readings"])
+def test_tables_fit_a_1300_pixel_window(name: str, page: Page, site_url: str) -> None:
+    open_page(page, site_url + PAGES[name])
+    page.wait_for_timeout(500)
+    clipped = page.evaluate(
+        "() => [...document.querySelectorAll('table')]"
+        ".filter(t => t.scrollWidth > t.parentElement.clientWidth + 1).map(t => t.innerText.slice(0, 40))"
+    )
+    assert clipped == []
+
+
+def test_readings_page_shows_each_prepared_set(page: Page, site_url: str, dashboard_warehouse: Path) -> None:
+    from subsidy_warehouse.simulate import prepared_reading_sets, simulator
+
+    with simulator(dashboard_warehouse) as sim:
+        names = [name for _, name, _ in prepared_reading_sets(sim.options, sim.labels)]
+    open_page(page, site_url + "/readings")
+    text = page.locator("body").inner_text()
+    assert len(names) >= 10
+    assert all(name in text for name in names)
+    assert "M02-3" in text and "单家企业最高3000万元" in text
+    assert page.problems == []

@@ -24,7 +24,7 @@ EXPECTED_AWARDS = {
     "G01": ("400000.00", "370370.37", "370370.37", "29629.63", "ratio_of_base"),  # 30% × 1,234,567.89
     "G02": ("600000.00", "1000000.00", "600000.00", "0.00", None),
     "G03": ("600000.00", "400000.00", "400000.00", "200000.00", "annual_cap"),  # M12-1 1,000,000 a year
-    "G04": ("8000.00", "6200.47", "6200.47", "1799.53", "lpr_interest"),  # 1,000,075 × 3.10% × 73/365 = 6200.465
+    "G04": ("8000.00", "6286.58", "6286.58", "1713.42", "lpr_interest"),  # 1,000,075 × 3.10% × 73/360 = 6286.5826
     "G05": ("9000000.00", "9000000.00", "9000000.00", "0.00", None),
     "G06": ("3000000.00", "1000000.00", "1000000.00", "2000000.00", "project_cap"),  # PRJ-1 capped at 10,000,000
     "G07": ("1000000.00", "5000000.00", "1000000.00", "0.00", None),
@@ -36,10 +36,12 @@ EXPECTED_AWARDS = {
     "G13": ("1000000.00", "2000000.00", "1000000.00", "0.00", None),
     "G14": ("1000000.00", "2000000.00", "1000000.00", "0.00", None),
     "G15": ("300000.00", "500000.00", "300000.00", "0.00", None),
+    # a loan of 2023-03-01, under the LPR of 2022-08-22: 1,000,000 × 3.65% × 366/360 = 37,108.33
+    "G22": ("40000.00", "37108.33", "37108.33", "2891.67", "lpr_interest"),
 }
 
 EXPECTED_FINDINGS = (
-    {("over_cap", "application", r) for r in ("G01", "G03", "G04", "G06", "G08", "G09", "G10", "G11", "G12")}
+    {("over_cap", "application", r) for r in ("G01", "G03", "G04", "G06", "G08", "G09", "G10", "G11", "G12", "G22")}
     | {
         ("overpaid", "application", "G07"),
         ("paid_without_approval", "disbursement", "D05"),
@@ -122,7 +124,7 @@ def test_reconciliation_and_duplicates(golden):
         "from audit.raw_reconciliation order by source_file"
     ).fetchall()
     assert rows == [
-        ("applications.csv", 22, 18, 3, 1, 0, 23, 0, 18, 3, 1, 0),
+        ("applications.csv", 23, 19, 3, 1, 0, 24, 0, 19, 3, 1, 0),
         ("beneficiaries.csv", 9, 5, 3, 1, 0, 10, 0, 5, 3, 1, 0),
         ("disbursements.csv", 10, 8, 2, 0, 0, 11, 0, 8, 2, 0, 0),
     ]
@@ -187,7 +189,7 @@ def test_failed_build_leaves_the_previous_warehouse_untouched(tmp_path: Path):
     assert failed.returncode == 2
     assert "missing required column(s): clause_code" in failed.stderr
     assert warehouse.read_bytes() == before
-    assert reader.execute("select count(*) from marts.fct_awards").fetchone()[0] == 15
+    assert reader.execute("select count(*) from marts.fct_awards").fetchone()[0] == 16
     reader.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raw", "warehouse.duckdb"]  # no half-built leftovers
 
@@ -201,10 +203,10 @@ def test_rebuild_swaps_in_while_a_reader_keeps_the_old_snapshot(tmp_path: Path):
     with (raw / "applications.csv").open("a", encoding="utf-8") as handle:
         handle.write("G99,91330102MA27XK1A0H,M04-5,2025,2025-01-02,approved,1.00,1.00,2025-02-01,区科技局,,,,,,\n")
     run_cli("build", "--raw-dir", str(raw), "--warehouse", str(warehouse), check=True)
-    assert reader.execute("select count(*) from marts.fct_awards").fetchone()[0] == 15
+    assert reader.execute("select count(*) from marts.fct_awards").fetchone()[0] == 16
     reader.close()
     with duckdb.connect(str(warehouse), read_only=True) as fresh:
-        assert fresh.execute("select count(*) from marts.fct_awards").fetchone()[0] == 16
+        assert fresh.execute("select count(*) from marts.fct_awards").fetchone()[0] == 17
 
 
 def test_dbt_failure_exits_1_and_keeps_the_previous_warehouse(tmp_path: Path):

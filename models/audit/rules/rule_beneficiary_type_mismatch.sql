@@ -8,8 +8,7 @@ select
     awards.approving_bureau as bureau,
     awards.award_year,
     awards.approved_amount as amount_at_issue,
-    {{ dbt.concat(["'主体类型 '", 'awards.beneficiary_type', "' 不在条款支持对象 '", 'clauses.allowed_beneficiary_types', "' 内'"]) }}
-        as detail
+    {{ dbt.concat(["'主体类型“'", types_zh('awards.beneficiary_type'), "'”不在条款支持对象“'",
+                   types_zh('awards.allowed_beneficiary_types'), "'”内'"]) }} as detail
 from {{ ref('int_awards_static_limits') }} as awards
-inner join {{ ref('policy_clauses') }} as clauses on awards.clause_code = clauses.clause_code
 where awards.is_type_not_allowed

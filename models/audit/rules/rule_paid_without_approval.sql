@@ -11,7 +11,7 @@ select
     signed_amount as amount_at_issue,
     case
         when not is_application_known then {{ dbt.concat(["'申报 '", 'application_id', "' 不存在，无批准依据'"]) }}
-        else {{ dbt.concat(["'申报 '", 'application_id', "' 状态为 '", 'application_status', "'，未获批准'"]) }}
+        else {{ dbt.concat(["'申报 '", 'application_id', "' 状态为'", status_zh('application_status'), "'，未获批准'"]) }}
     end as detail
 from {{ ref('fct_disbursements') }}
 where not is_application_known or application_status <> 'approved'

@@ -1,7 +1,8 @@
 -- Step 1 of the cap arithmetic: for every approved application with a known beneficiary and clause,
 -- the limits that do not depend on other awards (per award, share of base, tier, LPR interest), the
 -- cases that make it ineligible (non-monetary clause, type not allowed, missing basis, once-only
--- repeat), and x = least(approved, static limit), the amount that enters the running caps.
+-- repeat, a clause exclusive of one already granted), and x = least(approved, static limit), the amount
+-- that enters the running caps. The clause parameters are those of the chosen readings (int_policy_parameters).
 -- daily loads read these to find what to recompute:
 -- depends_on: {{ ref('int_awards_to_recompute') }}
 {{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_rows_to_recompute('application_id', awards_to_recompute()) }}") }}
@@ -14,7 +15,7 @@ with applications as (
 ),
 
 clauses as (
-    select * from {{ ref('policy_clauses') }}
+    select * from {{ ref('int_policy_parameters') }}
 ),
 
 tiers as (
@@ -51,8 +52,11 @@ joined as (
         clauses.lifetime_cap,
         clauses.project_cap,
         clauses.is_once_only,
+        clauses.once_only_scope,
+        clauses.exclusive_group,
         clauses.uses_tiers,
         clauses.uses_lpr_interest,
+        clauses.interest_day_count,
         tiers.tier_amount,
         lpr_in_force.lpr_effective_on,
         case
@@ -77,15 +81,13 @@ basis_checked as (
             "case when base_kind is not null and base_amount is null then '缺少基数金额（base_amount）' end",
             "case when uses_tiers and tier is null then '缺少档次（tier）' end",
             "case when uses_tiers and tier is not null and tier_amount is null then '档次（tier）不在政策档次内' end",
-            "case when project_cap is not null and project_id is null then '缺少项目编号（project_id）' end",
+            "case when (project_cap is not null or once_only_scope = 'project') and project_id is null then '缺少项目编号（project_id）' end",
             "case when uses_lpr_interest and (loan_principal is null or loan_start_on is null or loan_end_on is null) then '缺少贷款本金或起止日期' end",
             "case when uses_lpr_interest and loan_end_on <= loan_start_on then '贷款到期日不晚于起始日' end",
             "case when uses_lpr_interest and loan_start_on is not null and lpr_pct is null then '贷款起始日早于已录入的LPR' end",
         ]) }} as missing_basis_detail,
         {{ dbt.position(dbt.concat(["'|'", "beneficiary_type", "'|'"]), dbt.concat(["'|'", "allowed_beneficiary_types", "'|'"])) }} = 0
-            as is_type_not_allowed,
-        {{ is_repeat_of_once_only('is_once_only', 'beneficiary_id, clause_code', 'approved_on, application_id') }}
-            as is_once_only_repeat
+            as is_type_not_allowed
     from joined
 ),
 
@@ -96,15 +98,46 @@ limits as (
         {{ ratio_of_base_limit('base_ratio', 'base_amount') }} as ratio_limit,
         {{ tier_limit('uses_tiers', 'tier_amount') }} as tier_limit,
         case when uses_lpr_interest and missing_basis_detail is null
-            then {{ lpr_interest_limit('loan_principal', 'lpr_pct', 'loan_start_on', 'loan_end_on', 'base_amount') }}
-        end as interest_limit,
+            then {{ lpr_interest_limit('loan_principal', 'lpr_pct', 'loan_start_on', 'loan_end_on', 'base_amount', 'interest_day_count') }}
+        end as interest_limit
+    from basis_checked
+),
+
+-- an earlier award uses a once-only award up, or excludes the other exclusive clauses, only when it was
+-- itself eligible and worth more than 0
+counted as (
+    select
+        *,
+        is_monetary and not is_type_not_allowed and missing_basis_detail is null
+            and coalesce(least(approved_amount, per_award_limit, ratio_limit, tier_limit, interest_limit), approved_amount) > 0
+            as is_counted
+    from limits
+),
+
+once_only_checked as (
+    select
+        *,
+        {{ is_repeat_of_once_only(
+            'is_once_only',
+            'is_counted',
+            "clause_code, case when once_only_scope = 'project' then project_id else beneficiary_id end",
+            'approved_on, application_id') }} as is_once_only_repeat,
+        {{ is_excluded_by_earlier_clause(
+            'exclusive_group', 'is_counted', 'beneficiary_id', 'approved_on, application_id') }} as is_excluded_by_stacking
+    from counted
+),
+
+reasons as (
+    select
+        *,
         case
             when not is_monetary then 'non_monetary'
             when is_type_not_allowed then 'beneficiary_type_not_allowed'
             when missing_basis_detail is not null then 'missing_basis'
             when is_once_only_repeat then 'once_only_repeat'
+            when is_excluded_by_stacking then 'stacking_exclusive'
         end as ineligible_reason
-    from basis_checked
+    from once_only_checked
 )
 
 select
@@ -119,4 +152,4 @@ select
         when ineligible_reason is not null then 0
         else least(approved_amount, coalesce(least(per_award_limit, ratio_limit, tier_limit, interest_limit), approved_amount))
     end as decimal(18, 2)) as amount_into_running_caps
-from limits
+from reasons

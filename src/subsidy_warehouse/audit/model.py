@@ -22,6 +22,7 @@ class CheckStatus(StrEnum):
 @dataclass(frozen=True)
 class Rule:
     rule_code: str
+    name_zh: str  # a short Chinese name, shown to people instead of the code
     severity: str
     category: str
     record_type: str

@@ -12,7 +12,7 @@ import jinja2
 from ..exports import Cell, ExportWorkbook, without_personal_ids, write_csv
 from ..paths import project_dir
 from ..summary import wan
-from .model import FINDING_COLUMNS, Finding
+from .model import FINDING_COLUMNS, Finding, load_rule_catalogue
 
 XLSX_FINDINGS = 50_000  # rows a spreadsheet user can still filter; the CSV holds every finding
 SEVERITY_ZH = {"fatal": "致命", "warning": "警告"}
@@ -38,6 +38,12 @@ def measure_titles() -> dict[str, str]:
         return {row["measure_code"]: row["measure_title_zh"] for row in csv.DictReader(handle)}
 
 
+def rule_names(codes: list[str]) -> str:
+    """Rules as people read them in the verdict: their Chinese names (seed audit_rules.name_zh), joined with 、."""
+    catalogue = load_rule_catalogue()
+    return "、".join(catalogue[code].name_zh if code in catalogue else code for code in codes)
+
+
 def render_html(report: dict) -> str:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -53,6 +59,7 @@ def render_html(report: dict) -> str:
         status_zh=STATUS_ZH,
         headers_zh=FINDING_HEADERS_ZH,
         measure_titles=measure_titles(),
+        rule_names=rule_names,
     )
 
 
