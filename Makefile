@@ -20,7 +20,7 @@ help:
 	@echo "make test   run every test (dbt unit and data tests run inside the end-to-end builds)"
 	@echo "make test-spark  the cross-engine comparison on Spark (slow; not part of make test)"
 	@echo "make lint   ruff on the Python code"
-	@echo "make bench  time the audit against plain DuckDB on the same data"
+	@echo "make bench  time raw load, build, audit and a daily load against plain DuckDB (100k, 1M; BENCH_10M=1)"
 	@echo "make fuzz   mutate the sample's raw and bureau files into 200 variants and check every invariant"
 
 $(CURDIR)/.uv-bootstrap/bin/uv:
@@ -38,12 +38,14 @@ reports/node_modules/.installed: reports/package.json reports/package-lock.json 
 
 setup: .venv/.synced reports/node_modules/.installed
 
-# Headless Chromium and CJK fonts for the browser tests (Debian packages; Playwright downloads no browser).
+# Headless Chromium and CJK fonts for the browser tests (Debian packages; Playwright downloads no browser),
+# and tmux, in which the test of `subsidy sql` drives the console.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+TEST_DEBS := chromium fonts-noto-cjk tmux
 browser:
-	@dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 || { \
-		$(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null 2>&1 || \
-		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk; }; }
+	@dpkg -s $(TEST_DEBS) >/dev/null 2>&1 || { \
+		$(SUDO) apt-get install -y -qq $(TEST_DEBS) >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(TEST_DEBS); }; }
 
 # PostgreSQL 15 server binaries for the cross-engine tests (each test session starts its own server).
 postgres:
@@ -82,9 +84,10 @@ test-spark: setup postgres
 lint: setup
 	.venv/bin/ruff check src tests bench
 
-# Timings against plain DuckDB on the same data (never part of the tests: wall time is not asserted).
+# Timings against plain DuckDB on the same data (never part of the tests: wall time is not asserted):
+# 100k and 1M applications (BENCH_10M=1 adds 10M), medians of BENCH_RUNS rounds; bench/results.json.
 bench: setup
-	.venv/bin/python bench/bench_audit.py
+	.venv/bin/python bench/bench_build.py --runs $${BENCH_RUNS:-3}
 
 # Hostile inputs at scale (not part of `make test`: it runs hundreds of real builds). Prints the tally.
 fuzz: setup

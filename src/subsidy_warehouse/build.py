@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from . import progress
 from .dbt_runner import run_dbt
 from .errors import UserFacingError
 from .paths import project_dir
@@ -130,6 +131,21 @@ def plan_daily_load(warehouse: Path, raw_dir: Path, code: str) -> DailyLoad | No
     return DailyLoad(points, last[0][0] + 1) if points is not None else None
 
 
+def land_raw(con: duckdb.DuckDBPyConnection, raw_dir: Path, daily: DailyLoad | None, code: str) -> list[RawFileRead]:
+    """The raw schema of a build: every line of the raw files (for a daily load, the lines appended since) and
+    the batch that read them (raw.batches, with the code fingerprint a daily load must match)."""
+    if daily:
+        raw_files = append_raw_schema(con, raw_dir, daily.points, daily.batch)
+    else:
+        raw_files = write_raw_schema(con, raw_dir)
+        con.execute(f"create or replace table raw.batches ({BATCHES_DDL})")
+    con.execute(
+        "insert into raw.batches values (?, ?, current_timestamp, ?, ?)",
+        [daily.batch if daily else 1, "daily" if daily else "full", code, sum(r.records for r in raw_files)],
+    )
+    return raw_files
+
+
 def build_warehouse(raw_dir: Path, warehouse: Path, full_refresh: bool = False) -> BuildResult:
     """Build `warehouse` from the raw files in `raw_dir`; raises UserFacingError or BuildFailed.
 
@@ -149,18 +165,14 @@ def build_warehouse(raw_dir: Path, warehouse: Path, full_refresh: bool = False) 
         raise UserFacingError(f"Cannot write in {warehouse.parent}: {exc.strerror}.") from None
     new_file = work_dir / warehouse.name
     try:
+        progress.current().step(
+            "读取新增行 read the appended lines" if daily else "读取原始文件 read the raw files"
+        )
         if daily:
             shutil.copyfile(warehouse, new_file)  # the old file stays as it is until the swap
         with duckdb.connect(str(new_file), config=writer_settings()) as con:
-            if daily:
-                raw_files = append_raw_schema(con, raw_dir, daily.points, daily.batch)
-            else:
-                raw_files = write_raw_schema(con, raw_dir)
-                con.execute(f"create or replace table raw.batches ({BATCHES_DDL})")
-            con.execute(
-                "insert into raw.batches values (?, ?, current_timestamp, ?, ?)",
-                [daily.batch if daily else 1, "daily" if daily else "full", code, sum(r.records for r in raw_files)],
-            )
+            raw_files = land_raw(con, raw_dir, daily, code)
+        progress.current().step("dbt 构建模型与测试 dbt build (seeds, models, tests)")
         run = run_dbt(["build", "--exclude", "tag:audit_rule"], new_file, work_dir / "logs")
         if not run.success:
             log_copy = Path(f"{warehouse}.failed-build.log")
@@ -170,6 +182,7 @@ def build_warehouse(raw_dir: Path, warehouse: Path, full_refresh: bool = False) 
             raise BuildFailed(
                 f"dbt build failed ({detail}); the previous warehouse is unchanged and the log is at {log_copy}."
             )
+        progress.current().step("写入仓库 write the warehouse")
         with duckdb.connect(str(new_file)) as con:
             con.execute("checkpoint")
         # a write-ahead log left by a crashed writer of the old file must not be replayed onto the new one

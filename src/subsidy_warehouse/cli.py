@@ -35,6 +35,19 @@ DsnOption = Annotated[
 ]
 
 
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress on stderr (results on stdout are unchanged).")
+]
+
+
+def shown_progress(command: str, quiet: bool):
+    """Progress of `command` on stderr for the length of a `with` block: a bar on a terminal, plain
+    timestamped lines when piped or in CI, nothing with --quiet."""
+    from .progress import make_reporter, reporting
+
+    return reporting(make_reporter(command, quiet))
+
+
 def fail(message: str, code: int = 2) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -61,20 +74,22 @@ def generate(
     clean: Annotated[
         bool, typer.Option("--clean", help="No injected problems: every record follows the policy.")
     ] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Write realistic sample raw files, with a small known share of every kind of problem (unless --clean)."""
     from .sample_data import generate_sample, sample_records
 
     try:
-        if messy:
-            from .messy_files import MessyWriter
+        with shown_progress("生成", quiet):
+            if messy:
+                from .messy_files import MessyWriter
 
-            counts = MessyWriter(sample_records(seed, scale, not clean), seed).write(out)
-        else:
-            counts = {
-                f"{name}.csv": rows
-                for name, rows in generate_sample(out, seed=seed, scale=scale, problems=not clean).items()
-            }
+                counts = MessyWriter(sample_records(seed, scale, not clean), seed).write(out)
+            else:
+                counts = {
+                    f"{name}.csv": rows
+                    for name, rows in generate_sample(out, seed=seed, scale=scale, problems=not clean).items()
+                }
     except UserFacingError as exc:
         fail(str(exc))
     for name, rows in counts.items():
@@ -85,12 +100,14 @@ def generate(
 def load(
     files: Annotated[list[Path], typer.Argument(help="Bureau files: .xlsx or .xls workbooks, or .csv (UTF-8 or GBK).")],
     raw_dir: Annotated[Path, typer.Option("--raw-dir", "-r", help="Folder of raw contract files to append to.")],
+    quiet: QuietOption = False,
 ) -> None:
     """Load the files bureaus send into the raw contract (idempotent; re-issues supersede)."""
     from .loader import load_files
 
     try:
-        outcomes = load_files(files, raw_dir)
+        with shown_progress("载入", quiet):
+            outcomes = load_files(files, raw_dir)
     except UserFacingError as exc:
         fail(f"{exc} Nothing was loaded.")
     for outcome in outcomes:
@@ -107,6 +124,7 @@ def build(
     ] = False,
     target: TargetOption = "duckdb",
     dsn: DsnOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Build the warehouse (seeds, models, tests) from raw files. Findings are data, not failures.
 
@@ -126,7 +144,8 @@ def build(
             fail(str(exc), code=1)
         return
     try:
-        result = build_warehouse(raw_dir, resolve_warehouse(warehouse), full_refresh)
+        with shown_progress("构建", quiet):
+            result = build_warehouse(raw_dir, resolve_warehouse(warehouse), full_refresh)
     except UserFacingError as exc:
         fail(str(exc))
     except BuildFailed as exc:
@@ -164,6 +183,47 @@ def query(
     sys.stdout.write(text)
     if chosen is not OutputFormat.json:
         sys.stdout.write("\n" if chosen is OutputFormat.table else "")
+
+
+@app.command()
+def sql(warehouse: WarehouseOption = None) -> None:
+    """Open a SQL console (Harlequin) on the warehouse: read-only and offline, as `subsidy query`."""
+    from .console import open_console
+
+    try:
+        open_console(resolve_warehouse(warehouse))
+    except UserFacingError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the exports into.")],
+    bureau: Annotated[
+        list[str] | None, typer.Option("--bureau", "-b", help="A bureau's Chinese name, e.g. 区科技局 (repeatable).")
+    ] = None,
+    all_bureaus: Annotated[bool, typer.Option("--all-bureaus", help="One export for each of the eight bureaus.")] = False,
+    year: Annotated[int | None, typer.Option(help="Only this award year (payments: this payment year).")] = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="xlsx (one workbook), csv or parquet.")] = "xlsx",
+    warehouse: WarehouseOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Write a bureau's own records (awards with caps, payments, findings, cap room left) as a workbook."""
+    from .bureau_workbooks import ExportFormat, export_bureaus
+
+    try:
+        chosen = ExportFormat(output_format)
+    except ValueError:
+        fail(f"--format must be one of xlsx, csv, parquet (got {output_format!r}).")
+    if bool(bureau) == all_bureaus:
+        fail("Give either --bureau NAME or --all-bureaus.")
+    try:
+        with shown_progress("导出", quiet):
+            exports = export_bureaus(resolve_warehouse(warehouse), out, None if all_bureaus else bureau, year, chosen)
+    except UserFacingError as exc:
+        fail(str(exc))
+    for done in exports:
+        typer.echo(f"{done.path}: " + ", ".join(f"{name} {rows:,} 行" for name, rows in done.rows.items()))
 
 
 def print_rule_catalogue() -> None:
@@ -204,6 +264,7 @@ def audit(
     ] = None,
     target: TargetOption = "duckdb",
     dsn: DsnOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Rerun every check (dbt tests + Great Expectations) on a warehouse, read-only, and write a report.
 
@@ -226,7 +287,8 @@ def audit(
             from .engines import copy_from_server
 
             chosen = copy_from_server(target, dsn, chosen, with_raw=True)
-        result = run_audit(chosen, out if out is not None else chosen.resolve().parent / "audits")
+        with shown_progress("审计", quiet):
+            result = run_audit(chosen, out if out is not None else chosen.resolve().parent / "audits")
     except UserFacingError as exc:
         fail(str(exc))
     verdict = result.report["verdict"]
@@ -255,6 +317,7 @@ def dashboards_build(
     ] = 1000,
     target: TargetOption = "duckdb",
     dsn: DsnOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Build the dashboards from a copy of the warehouse into reports/build (offline).
 
@@ -268,7 +331,8 @@ def dashboards_build(
             from .engines import copy_from_server
 
             chosen = copy_from_server(target, dsn, chosen, with_raw=False)
-        site = build_site(chosen, audits, company_pages)
+        with shown_progress("看板", quiet):
+            site = build_site(chosen, audits, company_pages)
     except UserFacingError as exc:
         fail(str(exc))
     typer.echo(
@@ -288,6 +352,51 @@ def dashboards_serve(
 
     try:
         serve_site(port)
+    except UserFacingError as exc:
+        fail(str(exc))
+
+
+docs_app = typer.Typer(help="The project's documentation (dbt docs, offline): build one HTML page, serve it.")
+app.add_typer(docs_app, name="docs")
+
+
+DocsFolderOption = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Folder of index.html (default: docs/ beside the warehouse).")
+]
+
+
+def docs_folder(out: Path | None, warehouse: Path | None) -> Path:
+    return out if out is not None else resolve_warehouse(warehouse).resolve().parent / "docs"
+
+
+@docs_app.command("build")
+def docs_build(
+    out: DocsFolderOption = None,
+    warehouse: WarehouseOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Render every model, column, test, seed and the lineage to the dashboards as one offline HTML page."""
+    from .docs_site import build_docs
+
+    try:
+        with shown_progress("文档", quiet):
+            site = build_docs(resolve_warehouse(warehouse), docs_folder(out, warehouse))
+    except UserFacingError as exc:
+        fail(str(exc))
+    typer.echo(f"Docs built in {site.seconds:.0f} s: {site.index} ({site.size_bytes / 1e6:.1f} MB, opens offline)")
+
+
+@docs_app.command("serve")
+def docs_serve(
+    out: DocsFolderOption = None,
+    warehouse: WarehouseOption = None,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0 picks a free one).")] = 8080,
+) -> None:
+    """Serve the built documentation on 127.0.0.1 (localhost only)."""
+    from .docs_site import serve_docs
+
+    try:
+        serve_docs(docs_folder(out, warehouse), port)
     except UserFacingError as exc:
         fail(str(exc))
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from . import progress
 from .audit.fingerprint import file_sha256
 from .audit.model import load_rule_catalogue
 from .audit.report import CATEGORY_ZH, SEVERITY_ZH, STATUS_ZH
@@ -200,6 +201,7 @@ def build_site(
         raise UserFacingError(f"Evidence is not installed in {reports}; run `make setup` (npm ci) first.")
     warehouse = warehouse.resolve()
     copy = reports / "sources" / "warehouse" / "warehouse.duckdb"
+    progress.current().step("复制仓库 copy the warehouse for the dashboards")
     audit_run = copy_for_dashboards(
         warehouse, audits_dir if audits_dir is not None else warehouse.parent / "audits", copy
     )
@@ -208,7 +210,9 @@ def build_site(
     # Evidence copies into build/ without clearing it: pages removed since the last build would linger
     shutil.rmtree(site, ignore_errors=True)
     try:
+        progress.current().step("Evidence 数据源 npm run sources (query the marts)")
         run_evidence("sources", reports)
+        progress.current().step("Evidence 页面 npm run build (render the pages)")
         run_evidence("build", reports)
     except UserFacingError:
         shutil.rmtree(site, ignore_errors=True)  # never leave a half-broken site to be served
@@ -217,7 +221,14 @@ def build_site(
     return SiteBuild(site, time.perf_counter() - started, folder_size(site), audit_run, prerendered)
 
 
-class SiteHandler(http.server.SimpleHTTPRequestHandler):
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder without logging each request to the terminal."""
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)
+        pass
+
+
+class SiteHandler(QuietHandler):
     """Serves the built site: a prerendered page where there is one (X.html or X/index.html), else the
     SPA fallback page, which renders the page in the browser (company pages that were not prerendered)."""
 
@@ -233,19 +244,23 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
             return str(Path(self.directory) / "404.html")
         return str(local)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)
-        pass
-
 
 def serve_site(port: int, host: str = "127.0.0.1") -> None:
     site = reports_dir() / "build"
     if not (site / "index.html").is_file():
         raise UserFacingError(f"No built site in {site}; run `subsidy dashboards build` first.")
-    handler = functools.partial(SiteHandler, directory=str(site))
+    serve_folder(site, SiteHandler, port, host, "Dashboards")
+
+
+def serve_folder(
+    folder: Path, handler_class: type[QuietHandler], port: int, host: str = "127.0.0.1", label: str = "Site"
+) -> None:
+    """Serve `folder` on host:port until Ctrl+C, after printing `label: URL` (the tests read that line)."""
+    handler = functools.partial(handler_class, directory=str(folder))
     try:
         server = http.server.ThreadingHTTPServer((host, port), handler)
     except OSError as exc:
         raise UserFacingError(f"Cannot listen on {host}:{port}: {exc.strerror}.") from None
-    print(f"Dashboards: http://{host}:{server.server_address[1]}/  (Ctrl+C stops)", flush=True)
+    print(f"{label}: http://{host}:{server.server_address[1]}/  (Ctrl+C stops)", flush=True)
     with server, contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()

@@ -13,11 +13,13 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import progress
 from .paths import project_dir
 
 OFFLINE_ENVIRONMENT = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
@@ -106,17 +108,47 @@ def release_duckdb() -> None:
         environment.close()
 
 
+class NodeProgress:
+    """A dbt event callback that tells the current progress reporter how many nodes are done out of the
+    total and which one just finished. dbt's LogStartLine carries the total; NodeExecuting starts a node that
+    counts in it (NodeStart and NodeFinished also come for nodes that are only compiled)."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.started: set[str] = set()
+        self.finished: set[str] = set()
+
+    def __call__(self, event) -> None:  # dbt's EventMsg
+        name = event.info.name
+        if name == "FoundStats":  # the project is parsed (seconds, or a minute when the models changed)
+            progress.current().step(f"dbt 已解析 parsed: {event.data.stat_line}")
+        elif name == "LogStartLine":
+            self.total = max(self.total, event.data.total)
+        elif name == "NodeExecuting":
+            self.started.add(event.data.node_info.unique_id)
+            if self.total:
+                total = max(self.total, len(self.started))
+                progress.current().nodes(len(self.finished), total, event.data.node_info.node_name, running=True)
+        elif name == "NodeFinished" and self.total and event.data.node_info.unique_id in self.started:
+            # (a command that only compiles, such as docs generate, announces no total: nothing to count)
+            self.finished.add(event.data.node_info.unique_id)
+            total = max(self.total, len(self.started))
+            progress.current().nodes(len(self.finished), total, event.data.node_info.node_name)
+
+
 def run_dbt(
     args: list[str],
     warehouse: Path,
     log_dir: Path,
     target: str = "duckdb",
     with_manifest: bool = False,
+    copy_out: dict[str, Path] | None = None,
     environment: dict[str, str] | None = None,
 ) -> DbtRun:
     """Run one dbt command (e.g. ["build", "--exclude", "tag:audit_rule"]) on `warehouse` with profile
     target `target`, `environment` set (a PostgreSQL target's connection, engines.dsn_environment); dbt's
-    log goes to log_dir, nothing to the console."""
+    log goes to log_dir, nothing to the console. `copy_out` copies files dbt wrote in its target folder
+    ({name: destination}) before another run can replace them."""
     from dbt.cli.main import dbtRunner  # dbt takes a second to import: only when dbt runs
 
     project = project_dir()
@@ -129,7 +161,7 @@ def run_dbt(
     with parse_cache(target) as target_dir, inside(warehouse.parent, environment):
         results_file = target_dir / "run_results.json"
         results_file.unlink(missing_ok=True)  # never read an earlier run's results as this one's
-        outcome = dbtRunner().invoke([
+        outcome = dbtRunner(callbacks=[NodeProgress()]).invoke([
             *args,
             "--target", target,
             "--project-dir", str(project),
@@ -147,5 +179,8 @@ def run_dbt(
         manifest = (
             json.loads(manifest_file.read_text(encoding="utf-8")) if with_manifest and manifest_file.exists() else {}
         )
+        for name, destination in (copy_out or {}).items():
+            if (target_dir / name).is_file():
+                shutil.copyfile(target_dir / name, destination)
     error = None if outcome.exception is None else str(outcome.exception).strip().splitlines()[0]
     return DbtRun(success=outcome.success, error=error, results=results, manifest=manifest)

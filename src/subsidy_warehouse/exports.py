@@ -32,6 +32,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from .identifiers import mask_personal_ids
 
+MIN_ID_LENGTH = 15  # a first-generation resident ID number; no shorter text can hold one
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 Cell = str | int | float | Decimal | None
 T = TypeVar("T")
@@ -74,10 +75,17 @@ def neutralise_text_columns(frame: pl.DataFrame) -> pl.DataFrame:
 class ExportWorkbook:
     """An .xlsx workbook whose cells hold data only: text as strings, numbers as numbers, no formula or link."""
 
-    def __init__(self, path: Path) -> None:
-        # xlsxwriter's defaults would turn "=..." into a live formula and "http://..." into a hyperlink
+    def __init__(self, path: Path, stream_rows: bool = False) -> None:
+        # xlsxwriter's defaults would turn "=..." into a live formula and "http://..." into a hyperlink;
+        # stream_rows (constant_memory) flushes each row as the next begins: rows must come in order
         self.book = xlsxwriter.Workbook(
-            str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+            str(path),
+            {
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+                "constant_memory": stream_rows,
+            },
         )
         self.formats: dict[tuple[tuple[str, Any], ...], Format] = {}
 
@@ -94,16 +102,29 @@ class ExportWorkbook:
 
     def write(self, sheet: Worksheet, row: int, col: int, value: Cell, style: dict[str, Any] | None = None) -> None:
         """Write one cell: a number with write_number, anything else with write_string, None as nothing."""
-        style = style or {}
-        if value is None:
-            return
-        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-            sheet.write_number(row, col, float(value), self.cell_format(style))
-            return
-        text = str(value)
-        if starts_like_formula(text):
-            style = {**style, "quote_prefix": True}
-        sheet.write_string(row, col, text, self.cell_format(style))
+        self.write_rows(sheet, row, [[value]], [style], first_col=col)
+
+    def write_rows(
+        self,
+        sheet: Worksheet,
+        first_row: int,
+        rows: Iterable[Sequence[Cell]],
+        styles: Sequence[dict[str, Any] | None],
+        first_col: int = 0,
+    ) -> None:
+        """Write rows of cells as `write` does, with one style per column (formats resolved once)."""
+        plain = [self.cell_format(style or {}) for style in styles]
+        quoted = [self.cell_format({**(style or {}), "quote_prefix": True}) for style in styles]
+        for row, values in enumerate(rows, start=first_row):
+            for index, value in enumerate(values):
+                if value is None:
+                    continue
+                if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+                    sheet.write_number(row, first_col + index, float(value), plain[index])
+                else:
+                    text = str(value)
+                    style = quoted[index] if starts_like_formula(text) else plain[index]
+                    sheet.write_string(row, first_col + index, text, style)
 
     def close(self) -> None:
         self.book.close()
@@ -118,7 +139,8 @@ def without_personal_ids(value: T) -> T:
     if isinstance(value, Enum):
         return value  # a status or kind of the code's own, never data
     if isinstance(value, str):
-        return mask_personal_ids(value)  # type: ignore[return-value]
+        # shorter than any ID number, or no ID in it: the same string back (most texts, and fast)
+        return value if len(value) < MIN_ID_LENGTH else mask_personal_ids(value)  # type: ignore[return-value]
     if isinstance(value, dict):
         return {  # type: ignore[return-value]
             key: item if isinstance(key, str) and key.endswith("sha256") else without_personal_ids(item)
@@ -127,8 +149,9 @@ def without_personal_ids(value: T) -> T:
     if isinstance(value, list | tuple):
         return type(value)(without_personal_ids(item) for item in value)  # type: ignore[return-value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.replace(
-            value,  # type: ignore[arg-type]
-            **{field.name: without_personal_ids(getattr(value, field.name)) for field in dataclasses.fields(value)},
-        )
+        fields = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+        masked = {name: without_personal_ids(item) for name, item in fields.items()}
+        if all(masked[name] is item for name, item in fields.items()):
+            return value  # nothing to mask: no copy
+        return dataclasses.replace(value, **masked)  # type: ignore[arg-type]
     return value

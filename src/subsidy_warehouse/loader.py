@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from . import progress
 from .bureau_files import Sheet, read_sheets
 from .contract import PROVENANCE_COLUMNS, RAW_FILES, RawFile
 from .errors import UserFacingError
@@ -486,7 +487,12 @@ def load_files(files: list[Path], raw_dir: Path, config: HeaderConfig | None = N
         if sha and sha in loaded_hashes:
             outcomes.append(LoadOutcome(path.name, f"already loaded as {loaded_hashes[sha]}; nothing added"))
             continue
-        planned.append((path, sha, plan_file(path, config)))
+        progress.current().step(f"读取 read {path.name}")
+        sheets = plan_file(path, config)
+        for sheet in sheets:
+            if isinstance(sheet, SheetLoad):
+                progress.current().rows(_label(path, sheet.sheet), len(sheet.rows))
+        planned.append((path, sha, sheets))
 
     now = datetime.now().astimezone()
     user = getpass.getuser()

@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import progress
 from .contract import PROVENANCE_COLUMNS, RAW_FILES, RawFile
 from .errors import UserFacingError
 
@@ -400,6 +401,7 @@ def read_raw_file(
         "select count(*), count(_unreadable_reason), coalesce(sum(_last_line - _first_line + 1), 0) from incoming"
     ).fetchall()[0]
     lines_read = reader.physical_lines - (start.physical_lines if start else 1)  # not the header
+    progress.current().rows(name, int(records))
     return RawFileRead(
         raw_file=raw_file,
         path=path,

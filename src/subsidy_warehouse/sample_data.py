@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from . import progress
 from .contract import APPLICATIONS, BENEFICIARIES, DISBURSEMENTS
 from .errors import UserFacingError
 from .identifiers import USCC_ALPHABET, is_valid_resident_id, resident_id_check_char, uscc_check_char
@@ -586,6 +587,8 @@ class SampleWriter:
             if b["id_type"] == "resident_id" and is_valid_resident_id(b["beneficiary_id"])
             and b["beneficiary_id"][6:8] == "19"
         ]  # fmt: skip
+        if len(people) < 3 or not self.by_type["enterprise"]:
+            return  # a sample too small to hold them (a --scale far below 1)
         declared, legacy, named = pick(people, 3)
         declared["id_type"] = "uscc"
         # the applications keep the 18-digit number: the warehouse must know it is the same person
@@ -674,6 +677,7 @@ def generate_sample(out: Path, seed: int = 20250101, scale: float = 1.0, problem
             writers[entity] = (csv.writer(handle, lineterminator="\n"), columns)
             writers[entity][0].writerow(columns)
         for shard in range(shards):
+            progress.current().step(f"生成分片 shard {shard + 1}/{shards}")
             records = sample_records(seed, scale / shards, problems, shard, taken)
             for entity, rows in (
                 (BENEFICIARIES.entity, records.beneficiaries),
@@ -683,6 +687,7 @@ def generate_sample(out: Path, seed: int = 20250101, scale: float = 1.0, problem
                 writer, columns = writers[entity]
                 writer.writerows([row.get(c, "") for c in columns] for row in rows)
                 counts[entity] += len(rows)
+                progress.current().rows(f"{entity}.csv", len(rows))
         if problems:
             files.close()
             with (out / DISBURSEMENTS.file_name).open("a", encoding="utf-8") as handle:

@@ -43,7 +43,7 @@ import duckdb
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "python"))
-from helpers import personal_ids_outside_raw  # noqa: E402
+from helpers import message_lines, personal_ids_outside_raw  # noqa: E402
 
 from subsidy_warehouse.identifiers import find_personal_ids, resident_id_check_char  # noqa: E402
 
@@ -229,7 +229,7 @@ def check_output(variant: Variant, completed: subprocess.CompletedProcess[str]) 
     variant.check("exit_code", completed.returncode in (0, 2), f"exit {completed.returncode}: {completed.stderr[-300:]}")
     variant.check("no_traceback", "Traceback" not in printed, completed.stderr[-300:])
     if completed.returncode == 2:
-        lines = completed.stderr.strip().splitlines()
+        lines = message_lines(completed.stderr)
         variant.check("one_sentence", len(lines) == 1 and lines[0].startswith("error: "), completed.stderr[:300])
     variant.check("no_personal_id", not find_personal_ids(printed), "a personal ID was printed")
 

@@ -51,3 +51,12 @@ def test_a_warehouse_path_through_a_file_is_one_sentence(tmp_path: Path):
     directory = run_cli("build", "--raw-dir", str(GOLDEN_RAW), "--warehouse", str(tmp_path))
     assert directory.returncode == 2 and "is a directory" in directory.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_a_tiny_sample_is_generated_not_a_traceback(tmp_path: Path):
+    for scale, messy in (("0.001", False), ("0.05", False), ("0.001", True)):
+        out = tmp_path / f"sample-{scale}-{messy}"
+        completed = run_cli("generate", "--out", str(out), "--scale", scale, *(["--messy"] if messy else []))
+        assert completed.returncode == 0, completed.stderr
+        assert "Traceback" not in completed.stderr
+        assert any(out.iterdir())

@@ -21,6 +21,15 @@ def run_cli(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]
     return completed
 
 
+# a progress line on stderr (subsidy_warehouse.progress, piped): `[mm:ss] command step`
+PROGRESS_LINE = re.compile(r"^\[\d{2}:\d{2}(:\d{2})?\] ")
+
+
+def message_lines(stderr: str) -> list[str]:
+    """The lines of stderr that are not progress: an error is exactly one of them."""
+    return [line for line in stderr.strip().splitlines() if not PROGRESS_LINE.match(line)]
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 # Chromium's own background traffic (updates, sync, safe browsing) is off: a test sees only the page's requests.
 CHROMIUM_ARGS = [
@@ -74,27 +83,35 @@ def personal_ids_outside_raw(con) -> dict[str, list[str]]:
 
 
 def xlsx_cells(workbook: Path) -> dict[str, list[tuple[str, bool, bool]]]:
-    """Every cell of every sheet as (text, is_formula, has_quote_prefix), read from the xlsx's XML."""
+    """Every cell of every sheet as (text, is_formula, has_quote_prefix), read from the xlsx's XML: shared
+    strings (t="s") and inline strings (t="inlineStr", what a workbook written row by row holds)."""
     main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+    def text_of(element: ElementTree.Element) -> str:
+        raw = "".join(t.text or "" for t in element.iter(f"{main}t"))
+        return re.sub(r"_x([0-9A-F]{4})_", lambda m: chr(int(m[1], 16)), raw)
+
     with zipfile.ZipFile(workbook) as archive:
-        shared = [
-            re.sub(
-                r"_x([0-9A-F]{4})_", lambda m: chr(int(m[1], 16)), "".join(t.text or "" for t in si.iter(f"{main}t"))
-            )
-            for si in ElementTree.fromstring(archive.read("xl/sharedStrings.xml")).iter(f"{main}si")
-        ]
+        names = set(archive.namelist())
+        shared = (
+            [text_of(si) for si in ElementTree.fromstring(archive.read("xl/sharedStrings.xml")).iter(f"{main}si")]
+            if "xl/sharedStrings.xml" in names
+            else []
+        )
         styles = ElementTree.fromstring(archive.read("xl/styles.xml"))
         quote_prefix = [xf.get("quotePrefix") == "1" for xf in styles.find(f"{main}cellXfs").iter(f"{main}xf")]
         sheets = {}
-        for name in sorted(n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")):
+        for name in sorted(n for n in names if n.startswith("xl/worksheets/sheet")):
             cells = []
             for cell in ElementTree.fromstring(archive.read(name)).iter(f"{main}c"):
                 value = cell.find(f"{main}v")
-                text = (
-                    shared[int(value.text)]
-                    if cell.get("t") == "s" and value is not None
-                    else (value.text if value is not None else "")
-                )
+                inline = cell.find(f"{main}is")
+                if cell.get("t") == "inlineStr" and inline is not None:
+                    text = text_of(inline)
+                elif cell.get("t") == "s" and value is not None:
+                    text = shared[int(value.text)]
+                else:
+                    text = value.text if value is not None else ""
                 cells.append((text, cell.find(f"{main}f") is not None, quote_prefix[int(cell.get("s", "0"))]))
             sheets[name] = cells
     return sheets

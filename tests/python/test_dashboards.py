@@ -91,9 +91,14 @@ def open_page(page: Page, url: str) -> None:
 
 
 def big_value(page: Page, title: str) -> Decimal:
-    """The number shown under a BigValue's title (万元 with separators)."""
-    text = page.get_by_text(title, exact=True).first.locator("xpath=..").inner_text()
-    number = text.replace(title, "").strip().splitlines()[0].replace(",", "")
+    """The number shown under a BigValue's title (万元 with separators), once the page has rendered it (a
+    loaded machine can finish loading the network before the component has drawn its value)."""
+    box = page.get_by_text(title, exact=True).first.locator("xpath=..")
+    box.wait_for()
+    page.wait_for_function(
+        "([element, title]) => /[0-9]/.test(element.innerText.replace(title, ''))", arg=[box.element_handle(), title]
+    )
+    number = box.inner_text().replace(title, "").strip().splitlines()[0].replace(",", "")
     return Decimal(number)
 
 

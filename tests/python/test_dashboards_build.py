@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import PROJECT_DIR, run_cli
+from helpers import PROJECT_DIR, message_lines, run_cli
 
 BROKEN_PAGE = PROJECT_DIR / "reports" / "pages" / "zz_broken_query_test.md"
 
@@ -36,4 +36,4 @@ def test_a_failing_page_query_fails_the_build(broken_page: Path, sample_warehous
 def test_build_without_a_warehouse_says_why(tmp_path: Path) -> None:
     completed = run_cli("dashboards", "build", "--warehouse", str(tmp_path / "missing.duckdb"))
     assert completed.returncode == 2
-    assert "does not exist" in completed.stderr and len(completed.stderr.strip().splitlines()) == 1
+    assert "does not exist" in completed.stderr and len(message_lines(completed.stderr)) == 1

@@ -102,3 +102,17 @@ def test_personal_ids_are_masked_everywhere_but_in_digests() -> None:
     assert masked["findings"][1] == (mask_resident_id(ID_18), 3)
     assert find_personal_ids(masked["detail"]) == []
     assert masked["warehouse_sha256"] == digest
+
+
+def test_findings_workbook_beyond_its_cap_says_where_the_rest_is(tmp_path: Path, monkeypatch) -> None:
+    from subsidy_warehouse.audit import report
+    from subsidy_warehouse.audit.model import Finding
+
+    monkeypatch.setattr(report, "XLSX_FINDINGS", 3)
+    findings = [Finding("over_cap", "check", "application", f"A{i}", detail=f"=cmd{i}") for i in range(5)]
+    path = tmp_path / "findings.xlsx"
+    report.write_findings_xlsx(path, {"rules": []}, findings)
+    texts = [text for text, _, _ in xlsx_cells(path)["xl/worksheets/sheet1.xml"]]
+    assert [t for t in texts if t.startswith("A")] == ["A0", "A1", "A2"]  # the first three, in order
+    assert any("共 5 条" in t and "findings.csv" in t for t in texts)
+    assert not any(is_formula for _, is_formula, _ in xlsx_cells(path)["xl/worksheets/sheet1.xml"])

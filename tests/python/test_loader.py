@@ -10,7 +10,7 @@ import duckdb
 import pytest
 import xlsxwriter
 from bureau_file_makers import encrypted_workbook
-from helpers import run_cli
+from helpers import message_lines, run_cli
 
 from subsidy_warehouse.errors import UserFacingError
 from subsidy_warehouse.loader import load_files
@@ -176,7 +176,7 @@ def test_unreadable_files_are_refused_and_nothing_is_written(tmp_path: Path, nam
     completed = run_cli("load", str(good), str(bad), "--raw-dir", str(tmp_path / "raw"))
     assert completed.returncode == 2
     assert name in completed.stderr and "Nothing was loaded" in completed.stderr
-    assert len(completed.stderr.strip().splitlines()) == 1 and "Traceback" not in completed.stderr
+    assert len(message_lines(completed.stderr)) == 1 and "Traceback" not in completed.stderr
 
 
 def test_round_trip_bureau_files_give_the_same_warehouse(tmp_path: Path, sample_con):

@@ -20,7 +20,7 @@ from bureau_file_makers import (
     xls_workbook,
     xml_workbook,
 )
-from helpers import PROJECT_DIR, run_cli
+from helpers import PROJECT_DIR, message_lines, run_cli
 
 from subsidy_warehouse.errors import UserFacingError
 from subsidy_warehouse.loader import HeaderConfig, load_files
@@ -69,7 +69,7 @@ def assert_refused(tmp_path: Path, bad: Path, *fragments: str, through_cli: bool
     if through_cli:
         completed = run_cli("load", str(bad), "--raw-dir", str(raw))
         assert completed.returncode == 2, completed.stderr
-        lines = completed.stderr.strip().splitlines()
+        lines = message_lines(completed.stderr)
         assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in completed.stderr
         assert bad.name in lines[0] and completed.stdout == ""
         assert not raw.exists()

@@ -2,21 +2,30 @@
 
 Every dbt test counts against one rule of the catalogue: the rule models' own tests (tests/generic/
 audit_rule.sql) against their rule, singular tests through `meta.audit_rule`, and the generic tests by kind
-(unique → key_not_unique, …). The failing records of a failed test come from running the test's compiled
-SQL once more on a read-only connection, because `store_failures` would write into the warehouse.
+(unique → key_not_unique, …).
+
+dbt only compiles the tests (once per version of the project's code and warehouse file name; the compiled
+tests are kept in target/audit-tests/): this module runs the compiled SQL itself on the audit's read-only,
+sandboxed connection, judging each result the way dbt's test materialization does (fail_calc, warn_if,
+error_if, severity). The failing records of a failed test come from the same connection, because
+`store_failures` would write into the warehouse.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
+from .. import progress
+from ..build import code_fingerprint
 from ..dbt_runner import run_dbt
 from ..errors import UserFacingError
+from ..paths import project_dir
 from .model import Check, CheckStatus, Finding
 
 READ_ONLY_TARGET = "duckdb_read_only"
@@ -60,19 +69,95 @@ def test_label(node: dict, manifest: dict) -> tuple[str, str]:
     return node["name"], ", ".join(parents)
 
 
-def run_dbt_tests(warehouse: Path) -> tuple[list[dict], dict]:
-    """`dbt test` (data tests, not unit tests) on the warehouse, read-only; returns run results and manifest."""
+# what a test node keeps in the compiled-test cache: enough to run it, judge it and name it
+TEST_NODE_FIELDS = ("unique_id", "name", "compiled_code", "config", "meta", "test_metadata", "attached_node",
+                    "column_name", "depends_on")
+PARENT_NODE_FIELDS = ("schema", "alias", "name")
+
+
+def compile_tests(warehouse: Path) -> dict:
+    """dbt compiles the data tests (not unit tests) against the warehouse, read-only; returns a slim manifest:
+    the test nodes with their compiled SQL, and the schema and name of every node a test is attached to."""
     with tempfile.TemporaryDirectory(prefix="subsidy-audit-") as logs:
         run = run_dbt(
-            ["test", "--exclude-resource-type", "unit_test"],
+            ["compile", "--select", "resource_type:test"],
             warehouse,
             Path(logs),
             target=READ_ONLY_TARGET,
             with_manifest=True,
         )
-    if run.error or not run.results:
-        raise UserFacingError(f"dbt could not run the tests on {warehouse}: {run.error or 'no test ran'}.")
-    return run.results, run.manifest
+    tests = {
+        unique_id: {key: node.get(key) for key in TEST_NODE_FIELDS}
+        for unique_id, node in run.manifest.get("nodes", {}).items()
+        if node.get("resource_type") == "test" and node.get("compiled_code")
+    }
+    if run.error or not run.success or not tests:
+        raise UserFacingError(f"dbt could not compile the tests for {warehouse}: {run.error or 'no test compiled'}.")
+    parents = {
+        unique_id: {key: node.get(key) for key in PARENT_NODE_FIELDS}
+        for group in ("nodes", "sources")
+        for unique_id, node in run.manifest.get(group, {}).items()
+        if node.get("resource_type") != "test"
+    }
+    return {"nodes": {**parents, **tests}, "sources": {}}
+
+
+def compiled_tests(warehouse: Path) -> dict:
+    """The slim manifest of compile_tests, kept in target/audit-tests/ per code fingerprint and warehouse file
+    name (the compiled SQL names the database after the file); compiled anew when either changes."""
+    code = code_fingerprint()[:20]
+    cache = project_dir() / "target" / "audit-tests" / f"{code}-{warehouse.stem}.json"
+    try:
+        return json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    manifest = compile_tests(warehouse)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        for stale in cache.parent.glob("*.json"):
+            if not stale.name.startswith(code):
+                stale.unlink(missing_ok=True)  # compiled from code that has changed since
+        partial = cache.with_name(f".{cache.name}.{os.getpid()}")
+        partial.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        partial.replace(cache)  # readers see the whole file or none
+    except OSError:
+        pass  # a read-only project compiles every time
+    return manifest
+
+
+def judge(con: duckdb.DuckDBPyConnection, node: dict) -> dict:
+    """Run one compiled test as dbt's test materialization does; a run result like dbt's run_results.json."""
+    config = node.get("config") or {}
+    fail_calc = config.get("fail_calc") or "count(*)"
+    limit = config.get("limit")
+    sql = node["compiled_code"]
+    result = {"unique_id": node["unique_id"], "compiled_code": sql, "failures": 0, "message": ""}
+    try:
+        failures, should_warn, should_error = con.execute(
+            f"select {fail_calc} as failures, {fail_calc} {config.get('warn_if') or '!= 0'} as should_warn, "
+            f"{fail_calc} {config.get('error_if') or '!= 0'} as should_error "
+            f"from ({sql}{f' limit {int(limit)}' if limit is not None else ''}) as dbt_internal_test"
+        ).fetchone()
+    except duckdb.Error as exc:
+        return {**result, "status": "error", "message": str(exc).strip().splitlines()[0]}
+    if should_error and str(config.get("severity") or "error").lower() == "error":
+        status = "fail"
+    elif should_warn or should_error:
+        status = "warn"
+    else:
+        status = "pass"
+    message = "" if status == "pass" else f"Got {failures} result{'' if failures == 1 else 's'}"
+    return {**result, "status": status, "failures": int(failures or 0), "message": message}
+
+
+def run_dbt_tests(con: duckdb.DuckDBPyConnection, manifest: dict) -> list[dict]:
+    """Every compiled data test of `manifest` (compiled_tests) run on the read-only connection `con`."""
+    tests = [node for node in manifest["nodes"].values() if node.get("compiled_code") is not None]
+    results = []
+    for done, node in enumerate(sorted(tests, key=lambda node: node["unique_id"]), start=1):
+        results.append(judge(con, node))
+        progress.current().nodes(done, len(tests), node.get("name") or node["unique_id"])
+    return results
 
 
 def rows_of(con: duckdb.DuckDBPyConnection, sql: str, limit: int | None) -> list[dict[str, object]]:

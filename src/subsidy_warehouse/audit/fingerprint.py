@@ -1,7 +1,10 @@
 """What an audit ran on: per-table row counts and content hashes, raw-file hashes, policy and tool versions.
 
 The content hash of a table does not depend on row order or on how DuckDB stored it: it is the SHA-256 of
-the sorted MD5s of the rows' text. Two audits of the same warehouse therefore print the same fingerprint.
+the row count and of the sum and the XOR of DuckDB's 64-bit hash of every row, a digest that changes when any
+row changes and costs one scan (the SHA-256 of sorted row MD5s it replaced took 40 s at 1M applications).
+It tells whether two warehouses hold the same rows; the tamper seal of the file itself is warehouse_sha256.
+Two audits of the same warehouse with the same tools therefore print the same fingerprint.
 """
 
 from __future__ import annotations
@@ -32,10 +35,10 @@ def warehouse_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
 
 def table_fingerprint(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, object]:
     relation = f"{quote(schema)}.{quote(table)}"
-    row_count, content_hash = con.execute(
-        f"select count(*), sha256(coalesce(string_agg(row_md5, '' order by row_md5), '')) "
-        f"from (select md5(cast(t as varchar)) as row_md5 from {relation} as t)"
+    row_count, hash_sum, hash_xor = con.execute(
+        f"select count(*), coalesce(sum(hash(t)::hugeint), 0), coalesce(bit_xor(hash(t)), 0) from {relation} as t"
     ).fetchone()
+    content_hash = hashlib.sha256(f"{row_count}:{hash_sum}:{hash_xor}".encode()).hexdigest()
     return {"schema": schema, "table": table, "rows": int(row_count), "content_sha256": content_hash}
 
 

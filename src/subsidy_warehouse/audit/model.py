@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -69,7 +69,7 @@ class Finding:
         return (self.rule_code, self.check, self.record_type, self.record_id)
 
     def as_row(self) -> dict[str, object]:
-        row = asdict(self)
+        row = {name: getattr(self, name) for name in FINDING_COLUMNS}  # flat fields: no deep copy (asdict)
         row["amount_at_issue"] = f"{self.amount_at_issue:.2f}"
         return row
 

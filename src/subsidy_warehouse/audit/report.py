@@ -14,6 +14,7 @@ from ..paths import project_dir
 from ..summary import wan
 from .model import FINDING_COLUMNS, Finding
 
+XLSX_FINDINGS = 50_000  # rows a spreadsheet user can still filter; the CSV holds every finding
 SEVERITY_ZH = {"fatal": "致命", "warning": "警告"}
 CATEGORY_ZH = {"accuracy": "准确性", "completeness": "完整性", "compliance": "合规性", "integrity": "仓库一致性"}
 STATUS_ZH = {"pass": "通过", "fail": "未通过", "error": "无法运行"}
@@ -60,16 +61,22 @@ def write_findings_csv(path: Path, findings: list[Finding]) -> None:
 
 
 def write_findings_xlsx(path: Path, report: dict, findings: list[Finding]) -> None:
-    workbook = ExportWorkbook(path)
+    """The findings (the first XLSX_FINDINGS, with a note saying so when there are more; findings.csv has
+    all) and the rules, written row by row so that memory does not grow with the findings."""
+    workbook = ExportWorkbook(path, stream_rows=True)
     bold = {"bold": True}
     money = {"num_format": "#,##0.00"}
     sheet = workbook.add_sheet("异常记录")
+    shown = findings[:XLSX_FINDINGS]
     for col, name in enumerate(FINDING_COLUMNS):
         workbook.write(sheet, 0, col, FINDING_HEADERS_ZH[name], bold)
-    for row_index, finding in enumerate(findings, start=1):
+    for row_index, finding in enumerate(shown, start=1):
         for col, name in enumerate(FINDING_COLUMNS):
             workbook.write(sheet, row_index, col, getattr(finding, name), money if name == "amount_at_issue" else None)
-    sheet.autofilter(0, 0, max(len(findings), 1), len(FINDING_COLUMNS) - 1)
+    if len(findings) > len(shown):
+        note = f"本表仅列出前 {len(shown):,} 条异常记录（共 {len(findings):,} 条），完整清单见同一文件夹中的 findings.csv。"
+        workbook.write(sheet, len(shown) + 2, 0, note, bold)
+    sheet.autofilter(0, 0, max(len(shown), 1), len(FINDING_COLUMNS) - 1)
     sheet.freeze_panes(1, 0)
     rules = workbook.add_sheet("规则")
     rule_headers = ["规则", "严重程度", "类别", "说明", "结果", "不合格行数", "涉及金额（元）"]
@@ -95,8 +102,9 @@ def write_report(run_dir: Path, report: dict, findings: list[Finding]) -> None:
     shows a resident ID number: everything written is masked here, the one place all of it passes."""
     report = without_personal_ids(report)
     findings = without_personal_ids(findings)
+    # compact: Python's C encoder only runs without indent (an indented report took seconds at 1M)
     (run_dir / "report.json").write_text(
-        json.dumps(report, ensure_ascii=False, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8"
+        json.dumps(report, ensure_ascii=False, separators=(",", ":"), default=str) + "\n", encoding="utf-8"
     )
     (run_dir / "report.html").write_text(render_html(report), encoding="utf-8")
     write_findings_csv(run_dir / "findings.csv", findings)

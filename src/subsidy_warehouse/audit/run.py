@@ -14,9 +14,10 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+from .. import progress
 from ..errors import UserFacingError
 from ..query import open_read_only
-from .dbt_checks import dbt_checks, run_dbt_tests
+from .dbt_checks import compiled_tests, dbt_checks, run_dbt_tests
 from .expectations import expectation_checks
 from .fingerprint import fingerprint
 from .model import Check, CheckStatus, Finding, Rule, load_rule_catalogue
@@ -121,10 +122,16 @@ def run_audit(warehouse: Path, out_dir: Path) -> AuditResult:
     run_dir = new_run_dir(out_dir.resolve(), started_at)
     try:
         # dbt opens the file with its own settings: no other connection of this process may be open meanwhile
-        test_results, manifest = run_dbt_tests(warehouse)
+        progress.current().step("dbt 编译测试 compile the tests (once per code version)")
+        manifest = compiled_tests(warehouse)
         with open_read_only(warehouse) as con:
+            progress.current().step("dbt 测试 dbt tests (read-only)")
+            test_results = run_dbt_tests(con, manifest)
+            progress.current().step("仓库指纹 warehouse fingerprint")
             warehouse_fingerprint = fingerprint(con, warehouse)
+            progress.current().step("读取异常记录 failing records of the dbt tests")
             dbt_results, dbt_findings = dbt_checks(con, test_results, manifest)
+            progress.current().step("Great Expectations 检查 checks")
             gx_results, gx_findings = expectation_checks(con)
     except UserFacingError:
         shutil.rmtree(run_dir, ignore_errors=True)  # no run folder without a report in it
