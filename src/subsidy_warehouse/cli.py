@@ -122,9 +122,9 @@ def build(
         bool,
         typer.Option("--full-refresh", help="Rebuild everything, even when the files only grew since the last build."),
     ] = False,
-    quiet: QuietOption = False,
     target: TargetOption = "duckdb",
     dsn: DsnOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Build the warehouse (seeds, models, tests) from raw files. Findings are data, not failures.
 
@@ -262,9 +262,9 @@ def audit(
         tuple[Path, Path] | None,
         typer.Option("--compare", help="Two audit run folders: list findings new, resolved and unchanged."),
     ] = None,
-    quiet: QuietOption = False,
     target: TargetOption = "duckdb",
     dsn: DsnOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Rerun every check (dbt tests + Great Expectations) on a warehouse, read-only, and write a report.
 
@@ -284,11 +284,11 @@ def audit(
         from .audit.run import run_audit
 
         chosen = resolve_warehouse(warehouse)
-        with shown_progress("审计", quiet):
-            if target != "duckdb":
-                from .engines import copy_from_server
+        if target != "duckdb":
+            from .engines import copy_from_server
 
-                chosen = copy_from_server(target, dsn, chosen, with_raw=True)
+            chosen = copy_from_server(target, dsn, chosen, with_raw=True)
+        with shown_progress("审计", quiet):
             result = run_audit(chosen, out if out is not None else chosen.resolve().parent / "audits")
     except UserFacingError as exc:
         fail(str(exc))
@@ -349,9 +349,9 @@ def dashboards_build(
         int,
         typer.Option(min=1, help="Company pages to prerender (largest first); the others render in the browser."),
     ] = 1000,
-    quiet: QuietOption = False,
     target: TargetOption = "duckdb",
     dsn: DsnOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Build the dashboards from a copy of the warehouse into reports/build (offline).
 
@@ -360,12 +360,12 @@ def dashboards_build(
     from .dashboards import build_site
 
     try:
-        with shown_progress("看板", quiet):
-            chosen = resolve_warehouse(warehouse)
-            if target != "duckdb":
-                from .engines import copy_from_server
+        chosen = resolve_warehouse(warehouse)
+        if target != "duckdb":
+            from .engines import copy_from_server
 
-                chosen = copy_from_server(target, dsn, chosen, with_raw=False)
+            chosen = copy_from_server(target, dsn, chosen, with_raw=False)
+        with shown_progress("看板", quiet):
             site = build_site(chosen, audits, company_pages)
     except UserFacingError as exc:
         fail(str(exc))

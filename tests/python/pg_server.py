@@ -2,7 +2,7 @@
 
 initdb refuses to run as root, so as root the server runs as the `postgres` user, in a temporary folder
 that user owns; it listens on 127.0.0.1 only, on a free port, and is stopped and removed at the end.
-`python tests/python/pg_server.py` starts one by hand and prints its DSN (stop it with Ctrl-C).
+`python tests/python/pg_server.py` starts one by hand and prints its DSN (stop it with Ctrl-C or kill).
 """
 
 from __future__ import annotations
@@ -84,7 +84,10 @@ def new_database(dsn: str, name: str) -> str:
 
 
 if __name__ == "__main__":
+    import signal
     import time
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill PID` stops the server too
 
     with postgres_server() as server_dsn:
         print(server_dsn, flush=True)
