@@ -189,9 +189,9 @@ class PostgresBuild:
 def build_postgres(raw_dir: Path, dsn: str) -> PostgresBuild:
     """Build the warehouse from `raw_dir` into the PostgreSQL database at `dsn`; raises UserFacingError or
     build.BuildFailed (the live schemas are then unchanged). Always a full build."""
-    from .build import BATCHES_DDL, BuildFailed, code_fingerprint, writer_settings
+    from .build import BuildFailed, code_fingerprint, land_raw, writer_settings
     from .dbt_runner import run_dbt
-    from .raw_loader import check_raw_dir, write_raw_schema
+    from .raw_loader import check_raw_dir
 
     started = time.perf_counter()
     check_raw_dir(raw_dir)
@@ -204,12 +204,7 @@ def build_postgres(raw_dir: Path, dsn: str) -> PostgresBuild:
             raise UserFacingError("Another build of this PostgreSQL database is running; try again when it ends.")
         drop_schemas(pg, BUILD_SUFFIX)
         with duckdb.connect(str(work / "pg_raw.duckdb"), config=writer_settings()) as duck:
-            raw_files = write_raw_schema(duck, raw_dir)
-            duck.execute(f"create or replace table raw.batches ({BATCHES_DDL})")
-            duck.execute(
-                "insert into raw.batches values (1, 'full', current_timestamp, ?, ?)",
-                [code_fingerprint(), sum(r.records for r in raw_files)],
-            )
+            land_raw(duck, raw_dir, None, code_fingerprint())
             raw_rows = copy_raw_tables(duck, pg, f"raw{BUILD_SUFFIX}", work)
         pg.commit()
         run = run_dbt(

@@ -58,9 +58,9 @@ def spark_session(location: Path):
 
 def build_spark(raw_dir: Path) -> SparkBuild:
     """Build the warehouse from `raw_dir` in the Spark session; raises UserFacingError or build.BuildFailed."""
-    from .build import BATCHES_DDL, BuildFailed, code_fingerprint, writer_settings
+    from .build import BuildFailed, code_fingerprint, land_raw, writer_settings
     from .dbt_runner import run_dbt
-    from .raw_loader import check_raw_dir, write_raw_schema
+    from .raw_loader import check_raw_dir
 
     started = time.perf_counter()
     check_raw_dir(raw_dir)
@@ -70,12 +70,7 @@ def build_spark(raw_dir: Path) -> SparkBuild:
     with tempfile.TemporaryDirectory(prefix="subsidy-spark-build-") as private:
         work = Path(private)
         with duckdb.connect(str(work / "spark_raw.duckdb"), config=writer_settings()) as duck:
-            raw_files = write_raw_schema(duck, raw_dir)
-            duck.execute(f"create or replace table raw.batches ({BATCHES_DDL})")
-            duck.execute(
-                "insert into raw.batches values (1, 'full', current_timestamp, ?, ?)",
-                [code_fingerprint(), sum(r.records for r in raw_files)],
-            )
+            land_raw(duck, raw_dir, None, code_fingerprint())
             tables = [t for (t,) in duck.execute(
                 "select table_name from information_schema.tables where table_schema = 'raw'"
             ).fetchall()]  # fmt: skip
