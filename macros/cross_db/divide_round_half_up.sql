@@ -7,7 +7,8 @@
 {%- endmacro %}
 
 {% macro default__divide_round_half_up(numerator, denominator, scale=2) -%}
-    cast(round(cast({{ numerator }} as decimal(38, 12)) / {{ denominator }}, {{ scale }}) as decimal(18, {{ scale }}))
+    {#- the denominator in parentheses: it may be an expression such as `100 * day_count` -#}
+    cast(round(cast({{ numerator }} as decimal(38, 12)) / ({{ denominator }}), {{ scale }}) as decimal(18, {{ scale }}))
 {%- endmacro %}
 
 {% macro duckdb__divide_round_half_up(numerator, denominator, scale=2) -%}

@@ -88,7 +88,7 @@ def test_reader_role_reads_marts_and_audit_but_not_raw(golden_dsn: str) -> None:
         con.autocommit = True
         cur = con.cursor()
         cur.execute("select count(*) from marts.fct_awards")
-        assert cur.fetchone()[0] == 15
+        assert cur.fetchone()[0] == 16
         cur.execute("select count(*) from audit.exceptions")
         assert cur.fetchone()[0] > 0
         for table in ("raw.beneficiaries", "raw.applications", "staging.stg_raw__beneficiaries"):
@@ -99,7 +99,7 @@ def test_reader_role_reads_marts_and_audit_but_not_raw(golden_dsn: str) -> None:
         "query", "select count(*) as n from marts.fct_awards", "--target", "postgres", "--dsn", analyst_dsn
     )
     assert answer.returncode == 0, answer.stderr
-    assert "15" in answer.stdout
+    assert "16" in answer.stdout
     refused = run_cli("query", "drop table marts.fct_awards", "--target", "postgres", "--dsn", golden_dsn)
     assert refused.returncode == 2
     assert "read-only transaction" in refused.stderr
