@@ -31,7 +31,7 @@ baseline as (
         end as baseline_value
     from clauses
     union all
-    select clause_code, 'day_count', cast(interest_day_count as varchar) from clauses
+    select clause_code, 'day_count', cast(interest_day_count as {{ text_type() }}) from clauses
     union all
     select clause_code, 'allowed_beneficiary_types', allowed_beneficiary_types from clauses
     union all
