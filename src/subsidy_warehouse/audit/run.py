@@ -1,7 +1,7 @@
 """`subsidy audit`: rerun every check on an existing warehouse, read-only, and write a report to file.
 
-The warehouse is never changed: dbt runs its tests through a read-only profile target and every query
-here uses a read-only connection. The verdict fails when any check of a fatal rule fails or cannot run.
+The warehouse is never changed: dbt only compiles the tests (through a read-only profile target), and the
+compiled tests and every other query run here on one read-only, sandboxed connection. The verdict fails when any check of a fatal rule fails or cannot run.
 """
 
 from __future__ import annotations
