@@ -15,13 +15,15 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from . import progress
 from .paths import project_dir
 
+T = TypeVar("T")
 OFFLINE_ENVIRONMENT = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
 
 
@@ -184,3 +186,24 @@ def run_dbt(
                 shutil.copyfile(target_dir / name, destination)
     error = None if outcome.exception is None else str(outcome.exception).strip().splitlines()[0]
     return DbtRun(success=outcome.success, error=error, results=results, manifest=manifest)
+
+
+def compiled_once(name: str, warehouse: Path, compile_sql: Callable[[], T]) -> T:
+    """What `compile_sql` takes from dbt's compiled SQL (JSON-able), kept in the dbt cache folder per version of
+    the code and warehouse file name (compiled SQL names the database after the file); dbt compiles anew
+    only when either changed. A cache that cannot be written only costs the next run a compile."""
+    from .build import code_fingerprint  # build runs dbt through this module
+
+    cache = Path(os.environ.get("SUBSIDY_DBT_CACHE") or project_dir() / "target") / f"compiled-{name}-{warehouse.stem}.json"
+    code = code_fingerprint()
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        stored = json.loads(cache.read_text(encoding="utf-8"))
+        if stored["code"] == code:
+            return stored["value"]
+    value = compile_sql()
+    with contextlib.suppress(OSError):
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_name(f".{cache.name}.{os.getpid()}")
+        partial.write_text(json.dumps({"code": code, "value": value}, ensure_ascii=False), encoding="utf-8")
+        partial.replace(cache)  # readers see the whole file or none
+    return value

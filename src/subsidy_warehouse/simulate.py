@@ -10,9 +10,7 @@ numbers are those the build's own models would give (with no reading: exactly ma
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 import tempfile
 import time
@@ -25,12 +23,11 @@ from pathlib import Path
 import duckdb
 
 from .audit.dbt_checks import READ_ONLY_TARGET
-from .build import code_fingerprint
-from .dbt_runner import run_dbt
+from .dbt_runner import compiled_once, run_dbt
 from .errors import UserFacingError
 from .exports import ExportWorkbook, without_personal_ids
-from .paths import project_dir
 from .query import open_read_only
+from .summary import wan
 
 PROJECT = "subsidy_warehouse"
 CHAIN = ("int_policy_readings_resolved", "int_policy_parameters", "int_awards_static_limits", "int_awards_capped")
@@ -207,22 +204,9 @@ class CapSimulator:
 
 
 def compile_chain(warehouse: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """dbt's compiled SQL of the chain (as a full build runs it) and the relation name of every node involved.
-
-    The SQL depends only on the code (models, macros, seeds) and on the warehouse's catalog name (its file
-    stem): it is kept in the dbt parse cache under the code's fingerprint, and dbt runs only when either changed."""
-    cache = Path(os.environ.get("SUBSIDY_DBT_CACHE") or project_dir() / "target") / "simulate-compiled.json"
-    key = {"code": code_fingerprint(), "catalog": warehouse.stem}
-    with contextlib.suppress(OSError, ValueError, KeyError):
-        stored = json.loads(cache.read_text(encoding="utf-8"))
-        if stored["key"] == key:
-            return stored["compiled"], stored["relations"]
-    compiled, relations = compile_with_dbt(warehouse)
-    with contextlib.suppress(OSError):
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_name(f".{cache.name}.{os.getpid()}")
-        partial.write_text(json.dumps({"key": key, "compiled": compiled, "relations": relations}), encoding="utf-8")
-        os.replace(partial, cache)
+    """dbt's compiled SQL of the chain (as a full build runs it) and the relation name of every node involved,
+    compiled once per code version and warehouse file name (dbt_runner.compiled_once)."""
+    compiled, relations = compiled_once("simulate", warehouse, lambda: compile_with_dbt(warehouse))
     return compiled, relations
 
 
@@ -347,12 +331,9 @@ def summarise(sim: CapSimulator, readings: list[Reading], awards_table: str) -> 
     return without_personal_ids(result)
 
 
-def wan(amount: str) -> str:
-    return f"{Decimal(amount) / 10000:,.2f}"
-
-
 def signed_wan(amount: str) -> str:
-    return f"{Decimal(amount) / 10000:+,.2f}"
+    """A difference in 万元 with its sign, rounded half up like every amount shown (summary.wan)."""
+    return ("-" if Decimal(amount) < 0 else "+") + wan(abs(Decimal(amount)))
 
 
 def write_workbook(path: Path, result: dict) -> None:

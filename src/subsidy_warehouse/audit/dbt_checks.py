@@ -4,8 +4,8 @@ Every dbt test counts against one rule of the catalogue: the rule models' own te
 audit_rule.sql) against their rule, singular tests through `meta.audit_rule`, and the generic tests by kind
 (unique → key_not_unique, …).
 
-dbt only compiles the tests (once per version of the project's code and warehouse file name; the compiled
-tests are kept in target/audit-tests/): this module runs the compiled SQL itself on the audit's read-only,
+dbt only compiles the tests (once per version of the project's code and warehouse file name, kept by
+dbt_runner.compiled_once): this module runs the compiled SQL itself on the audit's read-only,
 sandboxed connection, judging each result the way dbt's test materialization does (fail_calc, warn_if,
 error_if, severity). The failing records of a failed test come from the same connection, because
 `store_failures` would write into the warehouse.
@@ -14,7 +14,6 @@ error_if, severity). The failing records of a failed test come from the same con
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -22,10 +21,8 @@ from pathlib import Path
 import duckdb
 
 from .. import progress
-from ..build import code_fingerprint
-from ..dbt_runner import run_dbt
+from ..dbt_runner import compiled_once, run_dbt
 from ..errors import UserFacingError
-from ..paths import project_dir
 from .model import Check, CheckStatus, Finding
 
 READ_ONLY_TARGET = "duckdb_read_only"
@@ -103,26 +100,8 @@ def compile_tests(warehouse: Path) -> dict:
 
 
 def compiled_tests(warehouse: Path) -> dict:
-    """The slim manifest of compile_tests, kept in target/audit-tests/ per code fingerprint and warehouse file
-    name (the compiled SQL names the database after the file); compiled anew when either changes."""
-    code = code_fingerprint()[:20]
-    cache = project_dir() / "target" / "audit-tests" / f"{code}-{warehouse.stem}.json"
-    try:
-        return json.loads(cache.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
-    manifest = compile_tests(warehouse)
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        for stale in cache.parent.glob("*.json"):
-            if not stale.name.startswith(code):
-                stale.unlink(missing_ok=True)  # compiled from code that has changed since
-        partial = cache.with_name(f".{cache.name}.{os.getpid()}")
-        partial.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-        partial.replace(cache)  # readers see the whole file or none
-    except OSError:
-        pass  # a read-only project compiles every time
-    return manifest
+    """The slim manifest of compile_tests, compiled once per code version and warehouse file name."""
+    return compiled_once("audit-tests", warehouse, lambda: compile_tests(warehouse))
 
 
 def judge(con: duckdb.DuckDBPyConnection, node: dict) -> dict:
