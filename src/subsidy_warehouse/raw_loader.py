@@ -7,7 +7,9 @@ MAX_FIELD_CHARS characters, exactly the header's number of fields). An opening q
 plausibly is a stray quote: its line is rejected alone and the lines after it are read again as records of
 their own. A record that cannot be split into the header's columns goes to `raw.unreadable_rows` with its
 reason and its first and last line; the others land in `raw.<entity>`. Nothing is typed here: staging
-models cast with care and reject what they cannot read.
+models cast with care and reject what they cannot read. The one character changed is NUL: it is read as
+U+FFFD, the replacement character, because no PostgreSQL text can hold it and a name or a workbook cell
+should not; the value stays visibly damaged and identical on every engine.
 
 The bytes are split into lines with numpy and handed to DuckDB as Arrow arrays, in chunks (memory stays
 bounded); DuckDB splits the lines into fields. The same field pattern serves SQL and Python.
@@ -38,6 +40,7 @@ MAX_FIELD_CHARS = 1_000  # longer than any name, code or amount: a value this lo
 FIELD_PATTERN = r'([ \t]*"(?:[^"]|"")*"[ \t]*|[^,"]*),'
 LINE_SCHEMA = pa.schema([("line_no", pa.int64()), ("line", pa.large_string())])
 BOM = "\ufeff"
+NUL_REPLACEMENT = "\ufffd"
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,8 @@ class LineReader:
         except pa.ArrowInvalid:
             raise _undecodable(self.path, data, self.physical_lines + 1, offset) from None
         lines = pc.utf8_rtrim(lines, characters="\r\n") if len(ends) else lines
+        if b"\x00" in data:  # memchr: almost every chunk skips the replacement
+            lines = pc.replace_substring(lines, "\x00", NUL_REPLACEMENT)
         numbers = np.arange(self.physical_lines + 1, self.physical_lines + 1 + len(ends), dtype=np.int64)
         if self.physical_lines == 0 and len(ends):
             self.first_line = lines[0].as_py()

@@ -112,7 +112,7 @@ def beneficiaries_file() -> FileBuilder:
     f.add("overlong value", beneficiary("H-B-HUGE", "长" * 1001), "rejected", "字段过长")
     f.add("header again", ",".join(BENEFICIARIES.columns), "rejected", "取值无效")
     f.add("lone carriage return", beneficiary(uscc("91330102MA2HQWT6F"), "杭州\r回车科技"), "staged")
-    f.add("NUL byte", beneficiary(uscc("91330102MA2HQWT7G"), "杭州\x00空字符科技"), "staged")
+    f.add("NUL byte (read as U+FFFD)", beneficiary(uscc("91330102MA2HQWT7G"), "杭州\x00空字符科技"), "staged")
     f.add("SQL in a name", beneficiary(uscc("91330102MA2HQWT8H"), "'); drop table marts.fct_awards; --"), "staged")
     f.add("formula in a name", beneficiary(uscc("91330102MA2HQWT9J"), '"=HYPERLINK(""http://x"",""y"")"'), "staged")
     f.add("template in a name", beneficiary(uscc("91330102MA2HQWTAK"), "{{ var('id_hash_salt') }}"), "staged")

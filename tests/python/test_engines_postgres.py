@@ -79,6 +79,26 @@ def test_sample_gives_the_same_tables_on_postgres(
             assert con.execute(f"select count(*) from {table}").fetchone()[0] > 0, table
 
 
+def test_hostile_corpus_gives_the_same_tables_on_postgres(postgres_dsn: str, tmp_path: Path) -> None:
+    # every class of hostile input (tests/hostile/corpus.py) ends the same way on both engines, NUL included
+    from corpus import write_corpus
+
+    write_corpus(tmp_path / "raw")
+    run_cli("build", "--raw-dir", str(tmp_path / "raw"), "--warehouse", str(tmp_path / "duck.duckdb"), check=True)
+    dsn = new_database(postgres_dsn, "hostile")
+    built = build_on_postgres(tmp_path / "raw", dsn)
+    assert built.returncode == 0, built.stderr
+    snapshot = marts_and_audit(dsn, tmp_path / "pg.duckdb")
+    assert differences(tmp_path / "duck.duckdb", snapshot) == []
+    import duckdb
+
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        assert con.execute(
+            "select count(*) from marts.dim_beneficiaries where beneficiary_name = '杭州\ufffd空字符科技'"
+        ).fetchone() == (1,)
+        assert con.execute("select count(*) from audit.rejected_rows").fetchone()[0] > 0
+
+
 def test_reader_role_reads_marts_and_audit_but_not_raw(golden_dsn: str) -> None:
     with contextlib.closing(psycopg2.connect(golden_dsn)) as admin:
         admin.autocommit = True

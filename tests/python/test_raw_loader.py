@@ -97,6 +97,20 @@ def test_quoted_values_with_commas_quotes_and_line_breaks(tmp_path: Path):
     assert_every_line_accounted_for(con, result, data)
 
 
+def test_a_nul_character_is_read_as_the_replacement_character(tmp_path: Path):
+    # PostgreSQL text cannot hold NUL (COPY refuses the whole table): every engine reads it as U+FFFD
+    data = (
+        HEADERS["beneficiaries"] + "\n"
+        "B1,杭\x00州\x00,enterprise,uscc,2020-01-01,上城区\n"
+        "B2,\"乙\x00\n公司\",enterprise,uscc,2020-01-01,上城区\n"
+        "B3\x00,丙,extra\n"
+    ).encode()
+    con, result = read(tmp_path, BENEFICIARIES, data)
+    assert records(con, BENEFICIARIES, "beneficiary_name") == [(2, 2, "杭\ufffd州\ufffd"), (3, 4, "乙\ufffd\n公司")]
+    assert con.execute("select raw_line from raw.unreadable_rows").fetchall() == [("B3\ufffd,丙,extra",)]
+    assert_every_line_accounted_for(con, result, data)
+
+
 def test_an_unbalanced_quote_swallows_nothing(tmp_path: Path):
     # the hostile tester's case: one stray quote at the start of a field used to swallow the next 26 rows
     good = [GOOD["beneficiaries"].format(n=n) for n in range(2, 40)]
