@@ -56,9 +56,23 @@ class BuildResult:
     mode: str  # full | daily
 
 
+def check_warehouse_name(warehouse: Path) -> None:
+    """DuckDB names a file's catalog after its stem: a warehouse called audit.duckdb makes `audit.exceptions`
+    ambiguous between the catalog and the schema, so a name taken by a schema is refused."""
+    from .engines import SCHEMAS
+
+    stem = warehouse.name.split(".")[0].lower()
+    if stem in SCHEMAS:
+        raise UserFacingError(
+            f"A warehouse file cannot be named after one of its schemas ({warehouse.name}): "
+            "DuckDB would confuse the file with the schema; choose another name such as warehouse.duckdb."
+        )
+
+
 def check_warehouse_path(warehouse: Path) -> Path:
     """The absolute warehouse path, its folder created; raises UserFacingError for a path that cannot be one."""
     warehouse = warehouse.resolve()
+    check_warehouse_name(warehouse)
     if warehouse.is_dir():
         raise UserFacingError(f"Warehouse path {warehouse} is a directory; give a file path such as warehouse.duckdb.")
     blocking = next((p for p in warehouse.parents if p.exists() and not p.is_dir()), None)

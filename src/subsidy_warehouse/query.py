@@ -48,6 +48,9 @@ def open_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
         raise UserFacingError(f"Warehouse path {warehouse} is a directory, not a DuckDB file.")
     if warehouse.stat().st_size == 0:
         raise UserFacingError(f"Warehouse {warehouse} is an empty file, not a DuckDB warehouse.")
+    from .build import check_warehouse_name
+
+    check_warehouse_name(warehouse)
     try:
         return duckdb.connect(str(warehouse), read_only=True, config=dict(SANDBOX_SETTINGS))
     except duckdb.IOException as exc:

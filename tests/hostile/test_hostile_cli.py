@@ -53,6 +53,22 @@ def test_a_warehouse_path_through_a_file_is_one_sentence(tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
 
 
+def test_a_warehouse_named_after_a_schema_is_one_sentence(tmp_path: Path):
+    # DuckDB names the catalog after the file: marts.duckdb would make `marts.fct_awards` ambiguous
+    for name in ("marts.duckdb", "AUDIT.duckdb", "raw.db"):
+        completed = run_cli("build", "--raw-dir", str(GOLDEN_RAW), "--warehouse", str(tmp_path / name))
+        assert completed.returncode == 2, completed.stderr
+        assert completed.stderr.startswith("error: A warehouse file cannot be named after one of its schemas")
+        assert len(completed.stderr.strip().splitlines()) == 1
+    (tmp_path / "audit.duckdb").write_bytes(b"x")  # renamed by hand: refused before it is opened
+    queried = run_cli("query", "select 1", "--warehouse", str(tmp_path / "audit.duckdb"))
+    assert queried.returncode == 2 and "named after one of its schemas" in queried.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.duckdb"]
+    from subsidy_warehouse.build import check_warehouse_name
+
+    check_warehouse_name(tmp_path / "marts_2025.duckdb")  # only the exact schema names are taken
+
+
 def test_a_tiny_sample_is_generated_not_a_traceback(tmp_path: Path):
     for scale, messy in (("0.001", False), ("0.05", False), ("0.001", True)):
         out = tmp_path / f"sample-{scale}-{messy}"
