@@ -9,6 +9,7 @@ copy into parquet and `build` prerenders the static site into reports/build/.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import http.server
 import json
@@ -16,6 +17,7 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -229,7 +231,28 @@ def build_site(
     reports = reports_dir()
     if not (reports / "node_modules" / "@evidence-dev" / "evidence").is_dir():
         raise UserFacingError(f"Evidence is not installed in {reports}; run `make setup` (npm ci) first.")
-    warehouse = warehouse.resolve()
+    with one_build_at_a_time(reports):
+        return _build_site(reports, warehouse.resolve(), audits_dir, company_pages, started)
+
+
+@contextlib.contextmanager
+def one_build_at_a_time(reports: Path) -> Iterator[None]:
+    """Builds share reports/ (its data source, its build folder): a second build waits for the first."""
+    with (reports / ".build.lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            progress.current().step("等待另一次看板构建结束 waiting for another dashboards build to finish")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _build_site(
+    reports: Path, warehouse: Path, audits_dir: Path | None, company_pages: int, started: float
+) -> SiteBuild:
     copy = reports / "sources" / "warehouse" / "warehouse.duckdb"
     progress.current().step("复制仓库 copy the warehouse for the dashboards")
     audit_run = copy_for_dashboards(

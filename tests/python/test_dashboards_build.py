@@ -37,3 +37,26 @@ def test_build_without_a_warehouse_says_why(tmp_path: Path) -> None:
     completed = run_cli("dashboards", "build", "--warehouse", str(tmp_path / "missing.duckdb"))
     assert completed.returncode == 2
     assert "does not exist" in completed.stderr and len(message_lines(completed.stderr)) == 1
+
+
+def test_a_second_build_waits_for_the_first(tmp_path: Path) -> None:
+    # builds share reports/ (data source, build folder): one holds the lock, the next one waits for it
+    import fcntl
+    import subprocess
+    import time
+
+    from helpers import BIN
+
+    with (PROJECT_DIR / "reports" / ".build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        waiting = subprocess.Popen(
+            [str(BIN / "subsidy"), "dashboards", "build", "--warehouse", str(tmp_path / "missing.duckdb")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        time.sleep(5)
+        still_waiting = waiting.poll() is None
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    _, stderr = waiting.communicate(timeout=60)
+    assert still_waiting, stderr
+    assert "waiting for another dashboards build" in stderr
+    assert waiting.returncode == 2 and "does not exist" in stderr  # then it ran, and said why it could not
