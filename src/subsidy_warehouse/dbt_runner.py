@@ -54,31 +54,43 @@ def dbt_threads() -> int:
     return max(1, (os.cpu_count() or 1) // 4)
 
 
+PARSE_CACHE_SLOTS = 4  # concurrent runs (two audits, a build and a test session) each keep a warm cache
+
+
 @contextlib.contextmanager
 def parse_cache(target: str) -> Iterator[Path]:
-    """dbt's target folder for `target`, kept between runs (under SUBSIDY_DBT_CACHE, default the project's
-    target/); a private one when another run holds it."""
-    cache = Path(os.environ.get("SUBSIDY_DBT_CACHE") or project_dir() / "target") / f"dbt-{target}"
+    """A dbt target folder for `target`, kept between runs (under SUBSIDY_DBT_CACHE, default the project's
+    target/): the first of PARSE_CACHE_SLOTS folders no other run holds, else a private one."""
+    root = Path(os.environ.get("SUBSIDY_DBT_CACHE") or project_dir() / "target")
+    for slot in range(PARSE_CACHE_SLOTS):
+        cache = root / (f"dbt-{target}" if slot == 0 else f"dbt-{target}-{slot + 1}")
+        lock = _try_lock(cache)
+        if lock is None:
+            continue
+        try:
+            yield cache
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            lock.close()
+        return
+    with tempfile.TemporaryDirectory(prefix="subsidy-dbt-") as private:
+        yield Path(private)
+
+
+def _try_lock(cache: Path):
+    """The open, exclusively locked lock file of `cache`; None when another run holds it or it cannot be
+    written (a read-only project parses every time)."""
     try:
         cache.mkdir(parents=True, exist_ok=True)
         lock = (cache / ".lock").open("w")
-    except OSError:  # a read-only project: parse every time
-        lock = None
-    if lock is not None:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.close()
-            lock = None
-    if lock is None:
-        with tempfile.TemporaryDirectory(prefix="subsidy-dbt-") as private:
-            yield Path(private)
-        return
+    except OSError:
+        return None
     try:
-        yield cache
-    finally:
-        fcntl.flock(lock, fcntl.LOCK_UN)
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
         lock.close()
+        return None
+    return lock
 
 
 @contextlib.contextmanager
