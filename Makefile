@@ -71,9 +71,10 @@ demo: setup
 	@echo ""
 	@echo "Warehouse: $(DEMO_WAREHOUSE)   try: $(SUBSIDY) query \"select * from marts.fct_awards limit 5\" -w $(DEMO_WAREHOUSE)"
 
+# One worker per core (at most 4): each module's tests stay on one worker (tests/conftest.py).
 test: setup browser postgres
 	.venv/bin/ruff check src tests bench
-	.venv/bin/pytest
+	.venv/bin/pytest -n auto --maxprocesses 4 --dist loadgroup
 
 # The same comparison on Spark (Java 17, pyspark from the `spark` extra): minutes per build, so not in `make test`.
 test-spark: setup postgres
