@@ -71,10 +71,10 @@ demo: setup
 	@echo ""
 	@echo "Warehouse: $(DEMO_WAREHOUSE)   try: $(SUBSIDY) query \"select * from marts.fct_awards limit 5\" -w $(DEMO_WAREHOUSE)"
 
-# One worker per core (at most 4): each module's tests stay on one worker (tests/conftest.py).
+# One worker per core (at most 4); each module runs on one worker, so its module fixtures are built once.
 test: setup browser postgres
 	.venv/bin/ruff check src tests bench
-	.venv/bin/pytest -n auto --maxprocesses 4 --dist loadgroup
+	.venv/bin/pytest -n auto --maxprocesses 4 --dist loadscope
 
 # The same comparison on Spark (Java 17, pyspark from the `spark` extra): minutes per build, so not in `make test`.
 test-spark: setup postgres

@@ -2,19 +2,22 @@
 
 One small warehouse (generated sample with problems, audited) is built into the site once; `subsidy dashboards
 serve` serves it on 127.0.0.1 and every test drives Debian's Chromium against it. Screenshots of each page
-are saved under test-artifacts/dashboards/ (not committed).
+are saved under test-artifacts/dashboards/ (not committed). The last tests check the build's refusals: they
+remove reports/build, so they run after the others, in this module (one worker under pytest-xdist).
 """
 
 from __future__ import annotations
 
+import fcntl
 import re
 import subprocess
+import time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import BIN, PROJECT_DIR, launch_chromium, run_cli
+from helpers import BIN, PROJECT_DIR, launch_chromium, message_lines, run_cli
 from playwright.sync_api import Page, sync_playwright
 
 SITE = PROJECT_DIR / "reports" / "build"
@@ -295,3 +298,51 @@ def test_readings_page_shows_each_prepared_set(page: Page, site_url: str, dashbo
     assert all(name in text for name in names)
     assert "M02-3" in text and "单家企业最高3000万元" in text
     assert page.problems == []
+
+
+# The build's refusals. Evidence prints "Error in Query" for a page query that fails and still exits 0;
+# the wrapper must fail. These rebuild or remove reports/build, so they come last.
+
+BROKEN_PAGE = PROJECT_DIR / "reports" / "pages" / "zz_broken_query_test.md"
+
+
+@pytest.fixture()
+def broken_page():
+    BROKEN_PAGE.write_text(
+        "---\ntitle: 测试用错误页\n---\n\n```sql missing\nselect * from warehouse.no_such_table\n```\n\n"
+        "<DataTable data={missing} />\n",
+        encoding="utf-8",
+    )
+    yield BROKEN_PAGE
+    BROKEN_PAGE.unlink(missing_ok=True)
+
+
+def test_a_failing_page_query_fails_the_build(broken_page: Path, sample_warehouse: Path) -> None:
+    completed = run_cli("dashboards", "build", "--warehouse", str(sample_warehouse))
+    assert completed.returncode == 2, completed.stdout
+    assert "Error in Query" in completed.stderr or "no_such_table" in completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert not (PROJECT_DIR / "reports" / "build").exists(), "a broken site was left behind"
+
+
+def test_build_without_a_warehouse_says_why(tmp_path: Path) -> None:
+    completed = run_cli("dashboards", "build", "--warehouse", str(tmp_path / "missing.duckdb"))
+    assert completed.returncode == 2
+    assert "does not exist" in completed.stderr and len(message_lines(completed.stderr)) == 1
+
+
+def test_a_second_build_waits_for_the_first(tmp_path: Path) -> None:
+    # builds share reports/ (data source, build folder): one holds the lock, the next one waits for it
+    with (PROJECT_DIR / "reports" / ".build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        waiting = subprocess.Popen(
+            [str(BIN / "subsidy"), "dashboards", "build", "--warehouse", str(tmp_path / "missing.duckdb")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        time.sleep(5)
+        still_waiting = waiting.poll() is None
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    _, stderr = waiting.communicate(timeout=60)
+    assert still_waiting, stderr
+    assert "waiting for another dashboards build" in stderr
+    assert waiting.returncode == 2 and "does not exist" in stderr  # then it ran, and said why it could not
