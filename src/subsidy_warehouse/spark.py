@@ -13,7 +13,6 @@ import logging
 import os
 import tempfile
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,8 +38,6 @@ def spark_dir() -> Path:
 def spark_session(location: Path):
     """The Spark session dbt-spark's session method picks up (getOrCreate), with its warehouse and Derby
     metastore under `location`."""
-    # pyspark's notice about the installed pandas (it converts through Arrow, not pandas, here)
-    warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
     try:
         from pyspark.sql import SparkSession
     except ImportError:
