@@ -163,7 +163,8 @@ def query(
     target: TargetOption = "duckdb",
     dsn: DsnOption = None,
 ) -> None:
-    """Run read-only SQL on the warehouse (on postgres: in a read-only transaction)."""
+    """Run read-only SQL on the warehouse (on postgres: in a read-only transaction; on spark: one plain query of
+    the marts and audit databases, checked by Spark's parser and analyzer before it runs)."""
     from .query import OutputFormat, render, run_query
 
     try:
@@ -268,8 +269,8 @@ def audit(
 ) -> None:
     """Rerun every check (dbt tests + Great Expectations) on a warehouse, read-only, and write a report.
 
-    With --target postgres the warehouse is first copied from the server into the --warehouse file (a local
-    DuckDB copy, owner-only: it holds the raw schema) and audited there.
+    With --target postgres or spark the warehouse is first copied from the server or the Spark warehouse into
+    the --warehouse file (a local DuckDB copy, owner-only: it holds the raw schema) and audited there.
 
     Exit code: 0 when no fatal rule fails, 1 when one does, 2 when the audit could not run.
     """
@@ -355,8 +356,9 @@ def dashboards_build(
 ) -> None:
     """Build the dashboards from a copy of the warehouse into reports/build (offline).
 
-    With --target postgres the marts are first copied from the server into the --warehouse file (without
-    the raw schema); to show an audit, audit that copy (`subsidy audit -w FILE`) and build again from it."""
+    With --target postgres or spark the marts are first copied from the server or the Spark warehouse into the
+    --warehouse file (without the raw schema); to show an audit, audit that copy (`subsidy audit -w FILE`) and
+    build again from it."""
     from .dashboards import build_site
 
     try:

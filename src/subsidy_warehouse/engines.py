@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -249,6 +249,24 @@ def _duckdb_type(data_type: str, precision: int | None, scale: int | None) -> st
     return DUCKDB_TYPES[data_type]
 
 
+def create_copy_tables(
+    duck: duckdb.DuckDBPyConnection, schemas: tuple[str, ...], tables: dict[tuple[str, str], list[tuple[str, str]]]
+) -> dict[tuple[str, str], str]:
+    """Create `schemas` and each table of `tables` ({(schema, table): [(column, DuckDB type)]}) in the DuckDB
+    file of `duck`; returns each table's name qualified by the catalog (the file's stem), which may be named
+    like a schema (audit.duckdb, in which `audit.x` would be ambiguous)."""
+    catalog = duck.execute("select current_database()").fetchone()[0]
+    for schema in schemas:
+        duck.execute(f'create schema "{catalog}"."{schema}"')
+    qualified = {}
+    for (schema, table), columns in tables.items():
+        qualified[schema, table] = f'"{catalog}"."{schema}"."{table}"'
+        duck.execute(
+            f"create table {qualified[schema, table]} (" + ", ".join(f'"{name}" {kind}' for name, kind in columns) + ")"
+        )
+    return qualified
+
+
 def snapshot_to_duckdb(dsn: str, path: Path, schemas: tuple[str, ...]) -> Path:
     """Copy every table of `schemas` from the PostgreSQL warehouse at `dsn` into a new DuckDB file at `path`
     (same schema, table and column names and types), each with one `COPY … TO STDOUT`: what the DuckDB-only
@@ -276,16 +294,8 @@ def snapshot_to_duckdb(dsn: str, path: Path, schemas: tuple[str, ...]) -> Path:
             )
         path.unlink(missing_ok=True)
         with duckdb.connect(str(path), config=writer_settings()) as duck:
-            # qualified by the catalog (the file's stem), which may be named like a schema (audit.duckdb)
-            catalog = duck.execute("select current_database()").fetchone()[0]
-            for schema in schemas:
-                duck.execute(f'create schema "{catalog}"."{schema}"')
+            qualified = create_copy_tables(duck, schemas, tables)
             for (schema, table), columns in tables.items():
-                duck.execute(
-                    f'create table "{catalog}"."{schema}"."{table}" ('
-                    + ", ".join(f'"{name}" {kind}' for name, kind in columns)
-                    + ")"
-                )
                 csv_file = path.with_suffix(".copy.csv")
                 with csv_file.open("wb") as out:
                     # force_quote: every value quoted, so an unquoted empty field is null and "" is empty text
@@ -294,7 +304,7 @@ def snapshot_to_duckdb(dsn: str, path: Path, schemas: tuple[str, ...]) -> Path:
                     )
                 types = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns) + "}"
                 duck.execute(
-                    f'insert into "{catalog}"."{schema}"."{table}" select * from read_csv(\'{csv_file}\', header = false, '
+                    f"insert into {qualified[schema, table]} select * from read_csv('{csv_file}', header = false, "
                     f"columns = {types}, allow_quoted_nulls = false, auto_detect = false)"
                 )
                 csv_file.unlink()
@@ -302,18 +312,30 @@ def snapshot_to_duckdb(dsn: str, path: Path, schemas: tuple[str, ...]) -> Path:
     return path
 
 
-def local_copy(dsn: str, path: Path, with_raw: bool) -> Path:
-    """The PostgreSQL warehouse as a local DuckDB file at `path` (owner-only when it holds the raw schema)
-    for the DuckDB readers: `subsidy audit` (with_raw: its checks read the raw tables) and the dashboards."""
+def copied_schemas(with_raw: bool) -> tuple[str, ...]:
+    """What a local copy of a server's warehouse holds: every schema, `raw` (personal IDs in clear) only for
+    the audit, whose checks read it."""
+    return SCHEMAS if with_raw else tuple(s for s in SCHEMAS if s != "raw")
+
+
+def replace_privately(path: Path, write: Callable[[Path], Path]) -> Path:
+    """Write a DuckDB file with `write(scratch)` in a private folder (mode 0700) beside `path`, make it
+    owner-only (0600: it may hold the raw schema) and move it onto `path` in one rename: a reader of `path`
+    sees the old copy or the new one, and nobody else sees either while it is written."""
     from .build import check_warehouse_path
 
     path = check_warehouse_path(path)
-    schemas = SCHEMAS if with_raw else tuple(s for s in SCHEMAS if s != "raw")
     with tempfile.TemporaryDirectory(prefix=f".{path.name}.copy-", dir=path.parent) as private:  # mode 0700
-        scratch = snapshot_to_duckdb(dsn, Path(private) / path.name, schemas)
+        scratch = write(Path(private) / path.name)
         scratch.chmod(0o600)
         os.replace(scratch, path)
     return path
+
+
+def local_copy(dsn: str, path: Path, with_raw: bool) -> Path:
+    """The PostgreSQL warehouse as a local DuckDB file at `path` (owner-only) for the DuckDB readers:
+    `subsidy audit` (with_raw: its checks read the raw tables) and the dashboards."""
+    return replace_privately(path, lambda scratch: snapshot_to_duckdb(dsn, scratch, copied_schemas(with_raw)))
 
 
 def query_postgres(dsn: str, sql: str):
@@ -366,11 +388,16 @@ def build_on_server(raw_dir: Path, target: str, dsn: str | None) -> None:
 
 def query_on_server(target: str, dsn: str | None, sql: str):
     if check_target(target) == "spark":
-        raise UserFacingError("`subsidy query --target spark` is not available yet: use spark-sql or pyspark.")
+        from .spark import query_spark
+
+        return query_spark(sql)
     return query_postgres(resolve_dsn(dsn), sql)
 
 
 def copy_from_server(target: str, dsn: str | None, path: Path, with_raw: bool) -> Path:
+    """The warehouse of `target` as a local DuckDB file at `path`, for `subsidy audit` and the dashboards."""
     if check_target(target) == "spark":
-        raise UserFacingError("--target spark is not available for this command yet; it reads PostgreSQL or DuckDB.")
+        from .spark import snapshot_spark
+
+        return replace_privately(path, lambda scratch: snapshot_spark(scratch, copied_schemas(with_raw)))
     return local_copy(resolve_dsn(dsn), path, with_raw)
