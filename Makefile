@@ -13,7 +13,7 @@ DEMO_DIR := demo
 DEMO_WAREHOUSE := $(DEMO_DIR)/warehouse.duckdb
 SUBSIDY := .venv/bin/subsidy
 
-.PHONY: help setup browser postgres demo test test-spark lint bench fuzz clean
+.PHONY: help setup browser postgres demo test test-spark lint bench bench-engines fuzz clean
 
 help:
 	@echo "make demo   set up, generate sample data, build the warehouse, audit it, build the dashboards"
@@ -21,6 +21,7 @@ help:
 	@echo "make test-spark  the cross-engine comparison on Spark (slow; not part of make test)"
 	@echo "make lint   ruff on the Python code"
 	@echo "make bench  time raw load, build, audit and a daily load against plain DuckDB (100k, 1M; BENCH_10M=1)"
+	@echo "make bench-engines  time subsidy build on DuckDB, PostgreSQL and Spark on the same files (sample, 1M)"
 	@echo "make fuzz   mutate the sample's raw and bureau files into 200 variants and check every invariant"
 
 $(CURDIR)/.uv-bootstrap/bin/uv:
@@ -89,6 +90,13 @@ lint: setup
 # 100k and 1M applications (BENCH_10M=1 adds 10M), medians of BENCH_RUNS rounds; bench/results.json.
 bench: setup
 	.venv/bin/python bench/bench_build.py --runs $${BENCH_RUNS:-3}
+
+# `subsidy build` on DuckDB, PostgreSQL (a server started for the run) and Spark (local[2]) from the same raw
+# files, sample and 1M applications (BENCH_SIZES); bench/results-engines.json. Needs the `spark` extra, as test-spark.
+bench-engines: setup postgres
+	$(UV) sync --frozen --extra spark
+	.venv/bin/python bench/bench_engines.py --sizes $${BENCH_SIZES:-sample,1M} --runs $${BENCH_RUNS:-1}; \
+		status=$$?; $(UV) sync --frozen; exit $$status
 
 # Hostile inputs at scale (not part of `make test`: it runs hundreds of real builds). Prints the tally.
 fuzz: setup

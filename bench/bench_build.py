@@ -21,14 +21,17 @@ separate process. Results go to bench/results.json (and are printed as the READM
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -97,20 +100,83 @@ with duckdb.connect(sys.argv[2], config=writer_settings()) as con:
 """
 
 
-def timed(command: list[str], ok: tuple[int, ...] = (0,)) -> dict:
-    """Run `command` under /usr/bin/time: wall seconds, peak RSS (MB), output; stops the bench when its exit
-    code is not in `ok` (the audit exits 1 on a sample with fatal findings, on purpose)."""
+def timed(
+    command: list[str],
+    ok: tuple[int, ...] | None = (0,),
+    env: dict[str, str] | None = None,
+    timeout: float | None = None,
+    watch: tuple[int, ...] | None = None,
+) -> dict:
+    """Run `command` under /usr/bin/time: wall seconds, peak RSS (MB, of its largest process), output; stops
+    the bench when its exit code is not in `ok` (the audit exits 1 on a sample with fatal findings, on
+    purpose), or, with ok=None, returns it as "exit". With `watch` (process ids, such as a database server's;
+    may be empty), also the peak memory of the command's whole process tree and of each watched one ("tree_mb",
+    "watched_mb": proportional set sizes summed, sampled twice a second). After `timeout` seconds the
+    command's process group is killed ("timed_out")."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as measure:
         started = time.perf_counter()
-        completed = subprocess.run(
+        process = subprocess.Popen(
             ["/usr/bin/time", "-f", "%M", "-o", measure.name, *command],
-            capture_output=True, text=True, check=False,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            start_new_session=timeout is not None,  # its own group, so a timeout kills the whole tree
         )  # fmt: skip
+        sampler = TreePeaks((process.pid, *watch)) if watch is not None else None
+        timed_out = False
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate()
         seconds = time.perf_counter() - started
-        rss_kb = int((measure.read().strip().splitlines() or ["0"])[-1])
-    if completed.returncode not in ok:
-        raise SystemExit(f"{' '.join(command)} failed ({completed.returncode}): {completed.stderr[-2000:]}")
-    return {"seconds": round(seconds, 2), "rss_mb": round(rss_kb / 1024), "stdout": completed.stdout}
+        peaks = sampler.stop() if sampler else []
+        rss_kb = int((measure.read().strip().splitlines() or ["0"])[-1] or 0) if not timed_out else 0
+    if ok is not None and process.returncode not in ok:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}): {stderr[-2000:]}")
+    result = {"seconds": round(seconds, 2), "rss_mb": round(rss_kb / 1024), "stdout": stdout}
+    if ok is None:
+        result.update(exit=process.returncode, stderr_tail=stderr[-2000:], timed_out=timed_out)
+    if peaks:
+        result.update(tree_mb=round(peaks[0] / 1024), watched_mb=[round(kb / 1024) for kb in peaks[1:]])
+    return result
+
+
+class TreePeaks:
+    """Peak memory of the process trees rooted at `roots`, each the sum of its processes' PSS (shared pages
+    divided among the processes sharing them, so a server's shared buffers count once), sampled from /proc
+    in a thread until stop()."""
+
+    def __init__(self, roots: tuple[int, ...], interval: float = 0.5) -> None:
+        self.roots, self.interval = roots, interval
+        self.peaks = [0] * len(roots)
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.done.wait(self.interval):
+            children: dict[int, list[int]] = {}
+            for stat in Path("/proc").glob("[0-9]*/stat"):
+                with contextlib.suppress(OSError, ValueError, IndexError):
+                    fields = stat.read_text().rsplit(")", 1)[1].split()
+                    children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+            for i, root in enumerate(self.roots):
+                tree, total = [root], 0
+                while tree:
+                    pid = tree.pop()
+                    tree.extend(children.get(pid, []))
+                    with contextlib.suppress(OSError):
+                        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                            if line.startswith("Pss:"):
+                                total += int(line.split()[1])
+                                break
+                self.peaks[i] = max(self.peaks[i], total)
+
+    def stop(self) -> list[int]:
+        """Peak kB per root."""
+        self.done.set()
+        self.thread.join()
+        return self.peaks
 
 
 def python(script: str, *args: str) -> list[str]:
