@@ -80,8 +80,7 @@ test: setup browser postgres
 # The same comparison on Spark (Java 17, pyspark from the `spark` extra): minutes per build, so not in `make test`.
 test-spark: setup postgres
 	$(UV) sync --frozen --extra spark
-	.venv/bin/pytest -m spark tests/python/test_engines_spark.py
-	$(UV) sync --frozen
+	.venv/bin/pytest -m spark tests/python/test_engines_spark.py; status=$$?; $(UV) sync --frozen; exit $$status
 
 lint: setup
 	.venv/bin/ruff check src tests bench
