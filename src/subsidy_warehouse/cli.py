@@ -349,7 +349,7 @@ def dashboards_build(
     company_pages: Annotated[
         int,
         typer.Option(min=1, help="Company pages to prerender (largest first); the others render in the browser."),
-    ] = 1000,
+    ] = 100,
     target: TargetOption = "duckdb",
     dsn: DsnOption = None,
     quiet: QuietOption = False,

@@ -35,7 +35,7 @@ from .simulate import ReadingTables, reading_tables
 
 # Company pages prerendered by default (the largest beneficiaries); the rest render in the browser. At least
 # one: SvelteKit fails a build in which a prerenderable route has no page.
-DEFAULT_COMPANY_PAGES = 1000
+DEFAULT_COMPANY_PAGES = 100  # each costs ~0.1 s at the sample size, far more at 1M; the rest render in the browser
 # A page not prerendered has no stored query results; answering Evidence's request for them with "none"
 # (instead of a 404 and a console error) makes it run the page's queries in the browser.
 NO_STORED_QUERIES = Path("api") / "no-prerendered-queries.json"
