@@ -9,7 +9,6 @@ copy into parquet and `build` prerenders the static site into reports/build/.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import http.server
 import json
@@ -17,7 +16,6 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +27,7 @@ from .audit.fingerprint import file_sha256
 from .audit.model import load_rule_catalogue
 from .audit.report import CATEGORY_ZH, SEVERITY_ZH, STATUS_ZH
 from .errors import UserFacingError
+from .locks import exclusive_lock
 from .paths import project_dir
 from .query import open_read_only
 from .simulate import ReadingTables, reading_tables
@@ -231,23 +230,12 @@ def build_site(
     reports = reports_dir()
     if not (reports / "node_modules" / "@evidence-dev" / "evidence").is_dir():
         raise UserFacingError(f"Evidence is not installed in {reports}; run `make setup` (npm ci) first.")
-    with one_build_at_a_time(reports):
+    # builds share reports/ (its data source, its build folder): a second build waits for the first
+    with exclusive_lock(
+        reports / ".build.lock",
+        on_wait=lambda: progress.current().step("等待另一次看板构建结束 waiting for another dashboards build to finish"),
+    ):
         return _build_site(reports, warehouse.resolve(), audits_dir, company_pages, started)
-
-
-@contextlib.contextmanager
-def one_build_at_a_time(reports: Path) -> Iterator[None]:
-    """Builds share reports/ (its data source, its build folder): a second build waits for the first."""
-    with (reports / ".build.lock").open("w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            progress.current().step("等待另一次看板构建结束 waiting for another dashboards build to finish")
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _build_site(

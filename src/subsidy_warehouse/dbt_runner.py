@@ -10,7 +10,6 @@ the cache is in use parses into a private folder instead of waiting.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from . import progress
+from .locks import exclusive_lock
 from .paths import project_dir
 
 T = TypeVar("T")
@@ -60,37 +60,17 @@ PARSE_CACHE_SLOTS = 4  # concurrent runs (two audits, a build and a test session
 @contextlib.contextmanager
 def parse_cache(target: str) -> Iterator[Path]:
     """A dbt target folder for `target`, kept between runs (under SUBSIDY_DBT_CACHE, default the project's
-    target/): the first of PARSE_CACHE_SLOTS folders no other run holds, else a private one."""
+    target/): the first of PARSE_CACHE_SLOTS folders no other run holds, else a private one (also when the
+    project is read-only: it parses every time)."""
     root = Path(os.environ.get("SUBSIDY_DBT_CACHE") or project_dir() / "target")
     for slot in range(PARSE_CACHE_SLOTS):
         cache = root / (f"dbt-{target}" if slot == 0 else f"dbt-{target}-{slot + 1}")
-        lock = _try_lock(cache)
-        if lock is None:
-            continue
-        try:
-            yield cache
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-            lock.close()
-        return
+        with exclusive_lock(cache / ".lock") as held:
+            if held:
+                yield cache
+                return
     with tempfile.TemporaryDirectory(prefix="subsidy-dbt-") as private:
         yield Path(private)
-
-
-def _try_lock(cache: Path):
-    """The open, exclusively locked lock file of `cache`; None when another run holds it or it cannot be
-    written (a read-only project parses every time)."""
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        lock = (cache / ".lock").open("w")
-    except OSError:
-        return None
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        lock.close()
-        return None
-    return lock
 
 
 @contextlib.contextmanager
