@@ -114,9 +114,11 @@ counted as (
     from limits
 ),
 
-once_only_checked as (
+-- the windows run over the few columns they need (sorting the whole wide row cost most of this model's
+-- time at 1M applications); the flags join back onto the awards
+stacking_order as (
     select
-        *,
+        application_id,
         {{ is_repeat_of_once_only(
             'is_once_only',
             'is_counted',
@@ -124,7 +126,21 @@ once_only_checked as (
             'approved_on, application_id') }} as is_once_only_repeat,
         {{ is_excluded_by_earlier_clause(
             'exclusive_group', 'is_counted', 'beneficiary_id', 'approved_on, application_id') }} as is_excluded_by_stacking
+    from (
+        select
+            application_id, beneficiary_id, clause_code, project_id, approved_on,
+            is_once_only, once_only_scope, exclusive_group, is_counted
+        from counted
+    ) as award_order
+),
+
+once_only_checked as (
+    select
+        counted.*,
+        stacking_order.is_once_only_repeat,
+        stacking_order.is_excluded_by_stacking
     from counted
+    inner join stacking_order on counted.application_id = stacking_order.application_id
 ),
 
 reasons as (
