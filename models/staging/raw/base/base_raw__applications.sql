@@ -50,7 +50,7 @@ typed as (
     from cleaned
 ),
 
-checked as (
+checked as {{ materialized_cte() }} (
     select
         *,
         {{ beneficiary_ref_hash('normalised_beneficiary_id') }} as beneficiary_ref_hash,

@@ -91,7 +91,7 @@ checked as (
     from placed
 ),
 
-published as (
+published as {{ materialized_cte() }} (
     select
         *,
         case when is_personal_id

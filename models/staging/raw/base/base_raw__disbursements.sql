@@ -31,7 +31,7 @@ typed as (
     from cleaned
 ),
 
-checked as (
+checked as {{ materialized_cte() }} (
     select
         *,
         {{ join_reasons([
