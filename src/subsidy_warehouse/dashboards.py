@@ -35,9 +35,14 @@ from .simulate import ReadingTables, reading_tables
 # Company pages prerendered by default (the largest beneficiaries); the rest render in the browser. At least
 # one: SvelteKit fails a build in which a prerenderable route has no page.
 DEFAULT_COMPANY_PAGES = 100  # each costs ~0.1 s at the sample size, far more at 1M; the rest render in the browser
+# The 总览 page's ten largest beneficiaries are stored for every set of award years (2**years - 1 sets, each summed
+# over every beneficiary): 255 sets at most.
+MAX_AWARD_YEARS = 8
 # A page not prerendered has no stored query results; answering Evidence's request for them with "none"
 # (instead of a 404 and a console error) makes it run the page's queries in the browser.
 NO_STORED_QUERIES = Path("api") / "no-prerendered-queries.json"
+# Where Evidence's sources step writes each source's parquet (copied into the site's data/ by its build).
+SOURCES_DATA = Path(".evidence") / "template" / "static" / "data"
 # Evidence reports a failing page query on the console but still exits 0: the build fails on these lines.
 BUILD_ERROR_MARKERS = ("Error in Query", "Build failed", "[!]")
 
@@ -158,6 +163,21 @@ def write_reading_tables(con: duckdb.DuckDBPyConnection, tables: ReadingTables) 
             con.executemany(f"insert into dashboard.{table} values ({', '.join('?' * len(rows[0]))})", rows)
 
 
+def write_award_years(con: duckdb.DuckDBPyConnection) -> None:
+    """The award years, each with one bit (2**i in year order): the 总览 page finds the ten largest beneficiaries of
+    any set of years it is asked for by the sum of their bits (reports/sources/warehouse/top_beneficiaries.sql)."""
+    con.execute(
+        "create or replace table dashboard.award_years as "
+        "select award_year, cast(2 ** (row_number() over (order by award_year) - 1) as bigint) as year_bit "
+        "from (select distinct cast(award_year as varchar) as award_year from marts.fct_awards)"
+    )
+    (years,) = con.execute("select count(*) from dashboard.award_years").fetchone()
+    if years > MAX_AWARD_YEARS:
+        raise UserFacingError(
+            f"The warehouse has awards in {years} years; the dashboards' year filter handles at most {MAX_AWARD_YEARS}."
+        )
+
+
 def copy_for_dashboards(warehouse: Path, audits_dir: Path, target: Path) -> Path | None:
     """Copy the warehouse to `target` with the latest audit added; returns the audit run used, if any."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -171,6 +191,7 @@ def copy_for_dashboards(warehouse: Path, audits_dir: Path, target: Path) -> Path
         with duckdb.connect(str(staging)) as con:
             write_audit_tables(con, audit)
             write_reading_tables(con, readings)
+            write_award_years(con)
             con.execute("checkpoint")
         Path(f"{target}.wal").unlink(missing_ok=True)
         os.replace(staging, target)
@@ -250,6 +271,8 @@ def _build_site(
     site = reports / "build"
     # Evidence copies into build/ without clearing it: pages removed since the last build would linger
     shutil.rmtree(site, ignore_errors=True)
+    # nor does its sources step remove the parquet of a source that no longer exists (it would ship in the site)
+    shutil.rmtree(reports / SOURCES_DATA, ignore_errors=True)
     try:
         progress.current().step("Evidence 数据源 npm run sources (query the marts)")
         run_evidence("sources", reports)

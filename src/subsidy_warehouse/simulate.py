@@ -32,6 +32,8 @@ from .summary import wan
 PROJECT = "subsidy_warehouse"
 CHAIN = ("int_policy_readings_resolved", "int_policy_parameters", "int_awards_static_limits", "int_awards_capped")
 CHOICES_SEED = "policy_reading_choices"
+# the awards the chain starts from (int_awards_static_limits reads them); `run(..., only_changed=True)` narrows them
+APPLICATIONS = "int_applications_resolved"
 # what each model of the chain must read from the one before it (or from the choices), so that no model silently
 # reads the warehouse's own table instead of the simulated one
 READS = dict(zip(CHAIN, (CHOICES_SEED, *CHAIN[:-1]), strict=True))
@@ -183,8 +185,12 @@ class CapSimulator:
     def close(self) -> None:
         self.con.close()
 
-    def run(self, readings: list[Reading]) -> str:
-        """Recompute the chain under `readings` (already checked); returns the in-memory awards table."""
+    def run(self, readings: list[Reading], only_changed: bool = False) -> str:
+        """Recompute the chain under `readings` (already checked); returns the in-memory awards table.
+
+        only_changed: recompute only the awards of the measures with a clause whose parameters the readings change
+        (changed_measures); every other award keeps its amounts in the warehouse. An award's caps depend only on
+        its own clause's parameters and on earlier awards of its clause or, for exclusive clauses, its measure."""
         con = self.con
         con.execute(f"create or replace table memory.main.{CHOICES_SEED} (clause_code varchar, parameter varchar, value varchar)")
         if readings:
@@ -192,21 +198,44 @@ class CapSimulator:
                 f"insert into memory.main.{CHOICES_SEED} values (?, ?, ?)",
                 [[r.clause_code, r.parameter, r.value] for r in readings],
             )
+        replaced = {self.relations[model]: f"memory.main.{model}" for model in (CHOICES_SEED, *CHAIN)}
         for model in CHAIN:
             sql = self.compiled[model]
             source = self.relations[READS[model]]
             if source not in sql:
                 raise RuntimeError(f"compiled {model} does not read {source}")
-            for replaced in (CHOICES_SEED, *CHAIN):
-                sql = sql.replace(self.relations[replaced], f"memory.main.{replaced}")
+            if model == "int_awards_static_limits" and only_changed:
+                if self.relations[APPLICATIONS] not in sql:
+                    raise RuntimeError(f"compiled {model} does not read {self.relations[APPLICATIONS]}")
+                con.execute("create or replace temp table changed_measures (measure_code varchar)")
+                con.executemany("insert into changed_measures values (?)", [[m] for m in self.changed_measures()])
+                con.execute(
+                    f"create or replace temp view changed_applications as select * from {self.relations[APPLICATIONS]} "
+                    "where clause_code in (select clause_code from memory.main.int_policy_parameters "
+                    "where measure_code in (select measure_code from changed_measures))"
+                )
+                sql = sql.replace(self.relations[APPLICATIONS], "changed_applications")
+            for relation, in_memory in replaced.items():
+                sql = sql.replace(relation, in_memory)
             con.execute(f"create or replace table memory.main.{model} as {sql}")
         return f"memory.main.{CHAIN[-1]}"
+
+    def changed_measures(self) -> list[str]:
+        """The measures with a clause whose parameters under the readings (the in-memory int_policy_parameters)
+        differ from the warehouse's, before or after."""
+        warehouse = self.relations["int_policy_parameters"]
+        rows = self.con.execute(
+            f"select measure_code from (select * from memory.main.int_policy_parameters except select * from {warehouse}) "
+            f"union select measure_code from (select * from {warehouse} except select * from memory.main.int_policy_parameters)"
+        ).fetchall()
+        return sorted(measure for (measure,) in rows)
 
 
 def compile_chain(warehouse: Path) -> tuple[dict[str, str], dict[str, str]]:
     """dbt's compiled SQL of the chain (as a full build runs it) and the relation name of every node involved,
-    compiled once per code version and warehouse file name (dbt_runner.compiled_once)."""
-    compiled, relations = compiled_once("simulate", warehouse, lambda: compile_with_dbt(warehouse))
+    compiled once per code version and warehouse file name (dbt_runner.compiled_once; "simulate-chain" since the
+    relations include the applications the chain starts from)."""
+    compiled, relations = compiled_once("simulate-chain", warehouse, lambda: compile_with_dbt(warehouse))
     return compiled, relations
 
 
@@ -225,6 +254,7 @@ def compile_with_dbt(warehouse: Path) -> tuple[dict[str, str], dict[str, str]]:
     compiled = {m: nodes[f"model.{PROJECT}.{m}"].get("compiled_code") or "" for m in CHAIN}
     relations = {m: nodes[f"model.{PROJECT}.{m}"]["relation_name"] for m in CHAIN}
     relations[CHOICES_SEED] = nodes[f"seed.{PROJECT}.{CHOICES_SEED}"]["relation_name"]
+    relations[APPLICATIONS] = nodes[f"model.{PROJECT}.{APPLICATIONS}"]["relation_name"]
     if not all(compiled.values()):
         raise UserFacingError(f"dbt compiled no SQL for the cap models on {warehouse}.")
     return compiled, relations
@@ -263,6 +293,21 @@ def compared_awards_sql(sim: CapSimulator, awards_table: str) -> str:
             select beneficiary_id, beneficiary_id_display from {c}.marts.dim_beneficiaries
             where beneficiary_type = 'person'
         ) as people on facts.beneficiary_id = people.beneficiary_id
+    """
+
+
+def budget_sql(sim: CapSimulator, awards_table: str) -> str:
+    """Every award's year, measure and within-cap amount in the warehouse and under the readings, where
+    `awards_table` holds only the awards recomputed (run(only_changed=True)): the others keep theirs."""
+    c = f'"{sim.catalog}"'
+    return f"""
+        select
+            facts.award_year, facts.measure_code, clauses.measure_title_zh,
+            facts.within_cap_amount as default_amount,
+            coalesce(simulated.within_cap_amount, facts.within_cap_amount) as simulated_amount
+        from {c}.marts.fct_awards as facts
+        left join {awards_table} as simulated on facts.application_id = simulated.application_id
+        left join {c}.marts.dim_clauses as clauses on facts.clause_code = clauses.clause_code
     """
 
 
@@ -475,7 +520,7 @@ def reading_tables(warehouse: Path) -> ReadingTables:
         ]  # fmt: skip
         sets, budget = [], []
         for number, (_, name, chosen) in enumerate(prepared_reading_sets(sim.options, sim.labels), start=1):
-            sim.con.execute(f"create or replace temp table compared as {compared_awards_sql(sim, sim.run(chosen))}")
+            sim.con.execute(f"create or replace temp table compared as {budget_sql(sim, sim.run(chosen, only_changed=True))}")
             described = "；".join(f"{r.clause_code} {label(r.parameter, '')}：{label(r.parameter, r.value)}" for r in chosen)
             default, simulated, changed = sim.con.execute(
                 "select coalesce(sum(default_amount), 0), coalesce(sum(simulated_amount), 0), "

@@ -162,17 +162,17 @@ def test_bureau_filter_shows_that_bureaus_numbers(page: Page, site_url: str, das
 
 
 def company_with_a_few_awards(warehouse: Path, prerendered: bool) -> tuple[str, str, set[str]]:
-    """A company with 2–100 awards (the page lists 100) whose page was (or was not) prerendered."""
+    """A company with 2–50 awards (the page lists the 50 most recent) whose page was (or was not) prerendered."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         candidates = con.execute(
             "select beneficiary_id, any_value(beneficiary_name), list(application_id) from marts.fct_awards "
             "where beneficiary_id like '91%' or beneficiary_id like '52%' or beneficiary_id like '12%' "
-            "group by 1 having count(*) between 2 and 100 order by count(*), 1"
+            "group by 1 having count(*) between 2 and 50 order by count(*), 1"
         ).fetchall()
     for beneficiary_id, name, applications in candidates:
         if (SITE / "companies" / beneficiary_id).exists() == prerendered:
             return beneficiary_id, name, set(applications)
-    raise AssertionError(f"no company with 2–100 awards and prerendered={prerendered}")
+    raise AssertionError(f"no company with 2–50 awards and prerendered={prerendered}")
 
 
 @pytest.mark.parametrize("prerendered", [True, False], ids=["prerendered", "rendered-in-browser"])
@@ -201,6 +201,112 @@ def test_company_list_links_to_company_pages(page: Page, site_url: str) -> None:
     page.wait_for_url(re.compile(r"/companies/[0-9A-Za-z]+/?$"))
     assert "研究院" in page.locator("h1").nth(1).inner_text()
     assert page.problems == []
+
+
+def site_sources() -> dict[str, Path]:
+    """The parquet file of every Evidence source in the built site, by source name."""
+    return {path.stem: path for path in (SITE / "data").rglob("*.parquet")}
+
+
+def read_source(con: duckdb.DuckDBPyConnection, source: str, sql: str = "select count(*) from data") -> list[tuple]:
+    """`sql` over one source's parquet file in the site (as the view `data`)."""
+    con.execute(f"create or replace view data as select * from read_parquet('{site_sources()[source]}')")
+    return con.execute(sql).fetchall()
+
+
+# How many rows each source has, from the marts of the warehouse shown: its grain, or its bound per group. A source
+# not listed here or in POLICY_SIZED (a row-level copy of a fact table, say) fails the test.
+SOURCE_ROWS = {
+    "award_totals": "select count(*) from (select distinct award_year, approving_bureau, clause_code "
+    "from marts.fct_awards)",
+    "award_years": "select count(distinct award_year) from marts.fct_awards",
+    "monthly_payments": "select count(*) from (select distinct award_year, paying_bureau, paid_month "
+    "from marts.fct_disbursements)",
+    "beneficiaries": "select count(*) from marts.dim_beneficiaries",
+    "company_awards": "select sum(least(n, 50)) from (select count(*) as n from marts.fct_awards "
+    "where beneficiary_id is not null group by beneficiary_id)",
+    "company_payments": "select sum(least(n, 50)) from (select count(*) as n from marts.fct_disbursements "
+    "where beneficiary_id is not null group by beneficiary_id)",
+    "company_findings": "select sum(least(n, 10)) from (select count(*) as n from audit.exceptions "
+    "where beneficiary_id is not null group by beneficiary_id)",
+    "company_cap_room": "select count(*) from marts.agg_cap_utilization where annual_cap is not null "
+    "and award_year = year(current_date)",
+    "findings": "select sum(least(n, 200)) from (select count(*) as n from audit.exceptions "
+    "group by rule_code, coalesce(bureau, '（未知）'))",
+    "finding_totals": "select count(*) from (select distinct rule_code, severity, coalesce(bureau, '（未知）') "
+    "from audit.exceptions)",
+    "open_balances": "select sum(least(n, 20)) from (select count(*) as n from marts.fct_awards "
+    "where open_balance_amount > 0 group by approving_bureau)",
+    # ten per set of years (every non-empty set) and bureau choice ('%' = all): fewer where fewer beneficiaries
+    "top_beneficiaries": "with years as (select award_year, dense_rank() over (order by award_year) - 1 as bit "
+    "from (select distinct award_year from marts.fct_awards)), "
+    "choices as (select distinct approving_bureau as bureau from marts.fct_awards union select '%') "
+    "select sum(least(n, 10)) from (select count(distinct a.beneficiary_id) as n "
+    "from range(1, cast(2 ** (select count(*) from years) as bigint)) as m, choices as c, marts.fct_awards as a "
+    "inner join years as y on a.award_year = y.award_year "
+    "where a.approving_bureau like c.bureau and (m.range >> y.bit) & 1 = 1 group by m.range, c.bureau)",
+    "cap_use": "select count(*) from (select distinct award_year, clause_code, "
+    "coalesce(least(floor(annual_cap_share_used * 4), 4), 4) from marts.agg_cap_utilization "
+    "where annual_cap is not null)",
+    "clauses": "select count(*) from marts.dim_clauses",
+    "audit_rules": "select count(*) from audit.audit_rules",
+}
+# sized by the policy and the rule catalogue, not by the records
+POLICY_SIZED = {"audit_verdict", "policy_readings", "reading_sets", "reading_budget"}
+
+
+def test_every_source_has_the_rows_of_its_grain(dashboard_warehouse: Path) -> None:
+    sources = site_sources()
+    assert set(sources) - set(SOURCE_ROWS) - POLICY_SIZED == set(), "a source with no declared grain"
+    with duckdb.connect(str(dashboard_warehouse), read_only=True) as warehouse, duckdb.connect() as site:
+        for source, sql in SOURCE_ROWS.items():
+            (expected,) = warehouse.execute(sql).fetchone()
+            assert read_source(site, source) == [(expected or 0,)], source
+        for source in POLICY_SIZED:
+            assert 0 < read_source(site, source)[0][0] <= 1000, source
+        (awards,) = warehouse.execute("select count(*) from marts.fct_awards").fetchone()
+        # even on this small sample the totals have far fewer rows than the awards they sum
+        assert read_source(site, "award_totals")[0][0] < awards / 2
+
+
+def test_source_totals_equal_the_marts(dashboard_warehouse: Path) -> None:
+    money = ("approved_wan", "within_cap_wan", "over_cap_wan", "disbursed_wan", "open_balance_wan")
+    with duckdb.connect(str(dashboard_warehouse), read_only=True) as warehouse, duckdb.connect() as site:
+        count, *amounts = warehouse.execute(
+            "select count(*), sum(approved_amount), sum(within_cap_amount), sum(over_cap_amount), "
+            "sum(disbursed_amount), sum(open_balance_amount) from marts.fct_awards"
+        ).fetchone()
+        expected = dict(zip(money, map(wan, amounts), strict=True))
+        sums = ", ".join(f"round(sum({column}), 2)" for column in money)
+        assert rounded(read_source(site, "award_totals", f"select sum(award_count), {sums} from data")[0]) == (
+            count, *expected.values()
+        )
+        sums = ", ".join(f"round(sum({column}), 2)" for column in ("approved_wan", "disbursed_wan", "open_balance_wan"))
+        assert rounded(read_source(site, "beneficiaries", f"select sum(award_count), {sums} from data")[0]) == (
+            count, expected["approved_wan"], expected["disbursed_wan"], expected["open_balance_wan"]
+        )
+        (paid,) = warehouse.execute("select sum(signed_amount) from marts.fct_disbursements").fetchone()
+        assert rounded(read_source(site, "monthly_payments", "select round(sum(paid_wan), 2) from data")[0]) == (
+            wan(paid),
+        )
+        findings, at_issue = warehouse.execute("select count(*), sum(amount_at_issue) from audit.exceptions").fetchone()
+        assert rounded(
+            read_source(site, "finding_totals", "select sum(finding_count), round(sum(amount_wan), 2) from data")[0]
+        ) == (findings, wan(at_issue))
+        # the ten largest beneficiaries of every year and bureau, as the marts rank them
+        top = warehouse.execute(
+            "select beneficiary_id from marts.fct_awards group by 1 order by sum(approved_amount) desc, 1 limit 10"
+        ).fetchall()
+        shown = read_source(
+            site, "top_beneficiaries", "select beneficiary_id from data where bureau_choice = '%' "
+            "and year_mask = (select max(year_mask) from data) order by rank_no",
+        )  # fmt: skip
+        assert shown == top
+
+
+def rounded(row: tuple) -> tuple:
+    """A row read from parquet (Evidence stores every number as a double) as Decimals to the cent."""
+    return tuple(Decimal(str(v)).quantize(Decimal("0.01")) if isinstance(v, float) else v for v in row)
 
 
 def test_no_personal_id_reaches_the_site(dashboard_warehouse: Path) -> None:

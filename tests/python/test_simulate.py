@@ -165,3 +165,34 @@ def test_no_reading_gives_the_builds_own_numbers_on_the_sample(sample_warehouse:
     result = json.loads((tmp_path / "simulation.json").read_text(encoding="utf-8"))
     assert result["changed_awards"] == [] and result["totals"]["difference"] == "0.00"
     assert Decimal(result["totals"]["default"]) > 0
+
+
+def merged_within_cap(sim, warehouse: Path, readings: list, only_changed: bool) -> dict[str, str]:
+    """Every award's within-cap amount under `readings`: the recomputed ones from the run, the others as built."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        amounts = {
+            a: str(v) for a, v in con.execute("select application_id, within_cap_amount from marts.fct_awards").fetchall()
+        }
+    table = sim.run(readings, only_changed=only_changed)
+    recomputed = sim.con.execute(f"select application_id, within_cap_amount from {table}").fetchall()
+    return amounts | {a: str(v) for a, v in recomputed}
+
+
+@pytest.mark.parametrize(("readings", "changed"), CASES, ids=[" ".join(r) for r, _ in CASES])
+def test_recomputing_only_the_changed_measures_gives_the_same_amounts(
+    sim, readings_warehouse: Path, readings: list[str], changed: dict[str, str]
+):
+    chosen = check_readings([parse_reading(r) for r in readings], sim.options)
+    assert merged_within_cap(sim, readings_warehouse, chosen, only_changed=True) == DEFAULT | changed
+    assert sim.changed_measures() == sorted({r.split("-")[0] for r in readings})
+
+
+def test_each_prepared_set_recomputes_few_awards_and_the_same_amounts_on_the_sample(sample_warehouse: Path):
+    recomputed = []
+    with simulator(sample_warehouse) as opened:
+        for _, name, readings in prepared_reading_sets(opened.options):
+            everything = merged_within_cap(opened, sample_warehouse, readings, only_changed=False)
+            assert merged_within_cap(opened, sample_warehouse, readings, only_changed=True) == everything, name
+            recomputed += opened.con.execute(f"select count(*) from {opened.run(readings, only_changed=True)}").fetchone()
+    assert len(recomputed) >= 10 and all(0 < n < len(everything) for n in recomputed)
+    assert sum(recomputed) < len(recomputed) * len(everything) / 2  # most sets touch one measure of twelve
