@@ -72,10 +72,13 @@ demo: setup
 	@echo ""
 	@echo "Warehouse: $(DEMO_WAREHOUSE)   try: $(SUBSIDY) query \"select * from marts.fct_awards limit 5\" -w $(DEMO_WAREHOUSE)"
 
-# One worker per core (at most 4); each module runs on one worker, so its module fixtures are built once.
+# One worker per core (at most 4); each module runs on one worker, so its module fixtures are built once, and
+# modules start in collection order (tests/conftest.py puts the longest first) instead of xdist's by test count.
+# Python may write its bytecode caches (.pyc) here even where PYTHONDONTWRITEBYTECODE is set: the tests start
+# the CLI hundreds of times, and without them every start compiles dbt, Great Expectations and polars anew.
 test: setup browser postgres
 	.venv/bin/ruff check src tests bench
-	.venv/bin/pytest -n auto --maxprocesses 4 --dist loadscope
+	env -u PYTHONDONTWRITEBYTECODE .venv/bin/pytest -n auto --maxprocesses 4 --dist loadscope --no-loadscope-reorder
 
 # The same comparison on Spark (Java 17, pyspark from the `spark` extra): minutes per build, so not in `make test`.
 test-spark: setup postgres

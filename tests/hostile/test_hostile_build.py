@@ -20,17 +20,20 @@ from corpus import (
     Case,
     write_corpus,
 )
-from helpers import person_pseudonym, personal_ids_outside_raw, run_cli
+from helpers import copy_build, person_pseudonym, personal_ids_outside_raw
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory) -> tuple[Path, list[Case], str]:
+def hostile(tmp_path_factory, hostile_build: Path) -> tuple[Path, list[Case], str]:
+    """The corpus built once per run (conftest.hostile_build, which asserts the build exited 0), copied here,
+    with the cases of the same corpus written again here: the raw files must be the ones it was built from."""
     folder = tmp_path_factory.mktemp("hostile")
     cases = write_corpus(folder / "raw")
-    warehouse = folder / "warehouse.duckdb"
-    completed = run_cli("build", "--raw-dir", str(folder / "raw"), "--warehouse", str(warehouse))
-    assert completed.returncode == 0, completed.stderr
-    return warehouse, cases, completed.stdout + completed.stderr
+    for written in (folder / "raw").iterdir():
+        assert written.read_bytes() == (hostile_build / "raw" / written.name).read_bytes(), written.name
+    warehouse = copy_build(hostile_build, folder)
+    printed = (hostile_build / "build.stdout").read_text(encoding="utf-8")
+    return warehouse, cases, printed + (hostile_build / "build.stderr").read_text(encoding="utf-8")
 
 
 @pytest.fixture()

@@ -10,14 +10,13 @@ import subprocess
 import time
 from pathlib import Path
 
-from helpers import BIN, PROJECT_DIR, run_cli
+from helpers import BIN, PROJECT_DIR, copy_build, run_cli
 
 GOLDEN_RAW = PROJECT_DIR / "tests" / "fixtures" / "golden_raw"
 
 
-def test_a_killed_build_leaves_a_private_folder_that_the_next_build_removes(tmp_path: Path):
-    warehouse = tmp_path / "warehouse.duckdb"
-    run_cli("build", "--raw-dir", str(GOLDEN_RAW), "--warehouse", str(warehouse), check=True)
+def test_a_killed_build_leaves_a_private_folder_that_the_next_build_removes(tmp_path: Path, golden_build: Path):
+    warehouse = copy_build(golden_build, tmp_path)  # a warehouse built from GOLDEN_RAW
     before = warehouse.read_bytes()
     build = subprocess.Popen(
         [str(BIN / "subsidy"), "build", "--raw-dir", str(GOLDEN_RAW), "--warehouse", str(warehouse)],

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from xml.etree import ElementTree
 
+from subsidy_warehouse.locks import exclusive_lock
+
 BIN = Path(sys.executable).parent
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+GOLDEN_RAW = PROJECT_DIR / "tests" / "fixtures" / "golden_raw"
 
 
 def run_cli(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
@@ -19,6 +25,43 @@ def run_cli(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]
     if check and completed.returncode != 0:
         raise AssertionError(f"subsidy {' '.join(args)} exited {completed.returncode}:\n{completed.stderr}")
     return completed
+
+
+# --- builds made once per test run (tests/conftest.py), copied by each module that reads them ---------------
+def shared_root(tmp_path_factory) -> Path:
+    """One folder for the whole run: under xdist, the parent of every worker's own temporary folder."""
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "built-once"
+
+
+def built_once(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:
+    """The folder `make(folder)` filled, made by the first worker that asks; the others wait for it."""
+    folder = shared_root(tmp_path_factory) / name
+    with exclusive_lock(folder.with_name(f"{name}.lock"), on_wait=lambda: None):
+        if not (folder / ".done").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            make(folder)
+            (folder / ".done").touch()
+    return folder
+
+
+def build_into(raw_dir: Path, folder: Path, *options: str) -> None:
+    """`subsidy build` of raw_dir into folder/warehouse.duckdb; its stdout and stderr kept beside it."""
+    built = run_cli("build", "--raw-dir", str(raw_dir), "--warehouse", str(folder / "warehouse.duckdb"), *options)
+    (folder / "build.stdout").write_text(built.stdout, encoding="utf-8")
+    (folder / "build.stderr").write_text(built.stderr, encoding="utf-8")
+    if built.returncode != 0:
+        raise AssertionError(f"subsidy build of {raw_dir} exited {built.returncode}:\n{built.stderr}")
+
+
+def copy_build(shared: Path, destination: Path, with_raw: bool = False) -> Path:
+    """A private copy of a shared build (its warehouse file, and its raw/ folder if asked) in destination."""
+    destination.mkdir(parents=True, exist_ok=True)
+    if with_raw:
+        shutil.copytree(shared / "raw", destination / "raw")
+    shutil.copyfile(shared / "warehouse.duckdb", destination / "warehouse.duckdb")
+    return destination / "warehouse.duckdb"
 
 
 # a progress line on stderr (subsidy_warehouse.progress, piped): `[mm:ss] command step`

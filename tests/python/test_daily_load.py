@@ -8,12 +8,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import PROJECT_DIR, run_cli
+from helpers import GOLDEN_RAW, copy_build, run_cli
 
 from subsidy_warehouse.build import plan_daily_load
 from subsidy_warehouse.identifiers import uscc_check_char
 
-GOLDEN_RAW = PROJECT_DIR / "tests" / "fixtures" / "golden_raw"
 NEW_INVESTOR = "91330102MA2NEWLNX" + uscc_check_char("91330102MA2NEWLNX")
 NEW_COMPANY = "91330102MA2NEWC01" + uscc_check_char("91330102MA2NEWC01")
 EMPTY_APP = ",,,,,,"
@@ -86,11 +85,10 @@ def all_tables(con) -> dict[tuple[str, str], list[tuple]]:
 
 
 @pytest.mark.parametrize("batch_name", list(BATCHES))
-def test_a_daily_load_equals_a_full_build(tmp_path: Path, batch_name: str):
+def test_a_daily_load_equals_a_full_build(tmp_path: Path, batch_name: str, golden_build: Path):
     raw = tmp_path / "raw"
     shutil.copytree(GOLDEN_RAW, raw)
-    daily = tmp_path / "daily" / "warehouse.duckdb"
-    run_cli("build", "--raw-dir", str(raw), "--warehouse", str(daily), check=True)
+    daily = copy_build(golden_build, tmp_path / "daily")  # a full build of the same files (batch 1)
     append_lines(raw, BATCHES[batch_name])
     completed = run_cli("build", "--raw-dir", str(raw), "--warehouse", str(daily), check=True)
     assert "daily load" in completed.stdout
@@ -105,11 +103,10 @@ def test_a_daily_load_equals_a_full_build(tmp_path: Path, batch_name: str):
     assert different == []
 
 
-def test_a_rewritten_file_or_new_code_means_a_full_build(tmp_path: Path):
+def test_a_rewritten_file_or_new_code_means_a_full_build(tmp_path: Path, golden_build: Path):
     raw = tmp_path / "raw"
     shutil.copytree(GOLDEN_RAW, raw)
-    warehouse = tmp_path / "warehouse.duckdb"
-    run_cli("build", "--raw-dir", str(raw), "--warehouse", str(warehouse), check=True)
+    warehouse = copy_build(golden_build, tmp_path)  # a full build of the same files
     from subsidy_warehouse.build import code_fingerprint
 
     code = code_fingerprint()

@@ -10,16 +10,16 @@ import subprocess
 import threading
 from pathlib import Path
 
+import duckdb
 import psycopg2
 import pytest
 from engine_compare import differences
-from helpers import BIN, run_cli
+from helpers import BIN, GOLDEN_RAW, copy_build, run_cli
 from pg_server import new_database
 
 from subsidy_warehouse.engines import READER_ROLE, snapshot_to_duckdb
 
 pytestmark = pytest.mark.slow
-GOLDEN_RAW = Path(__file__).parents[1] / "fixtures" / "golden_raw"
 
 
 def build_on_postgres(raw_dir: Path, dsn: str, **environment: str) -> subprocess.CompletedProcess[str]:
@@ -45,9 +45,10 @@ def golden_dsn(postgres_dsn: str) -> str:
     return dsn
 
 
-def test_golden_fixtures_give_the_same_tables_and_audit_on_postgres(golden_dsn: str, tmp_path: Path) -> None:
-    duckdb_build = tmp_path / "golden.duckdb"
-    run_cli("build", "--raw-dir", str(GOLDEN_RAW), "--warehouse", str(duckdb_build), check=True)
+def test_golden_fixtures_give_the_same_tables_and_audit_on_postgres(
+    golden_dsn: str, golden_build: Path, tmp_path: Path
+) -> None:
+    duckdb_build = copy_build(golden_build, tmp_path / "duckdb")  # DuckDB's build of GOLDEN_RAW (conftest)
     assert differences(duckdb_build, marts_and_audit(golden_dsn, tmp_path / "pg.duckdb")) == []
     # `subsidy audit --target postgres` audits a local copy of the server's tables: the same verdict
     verdicts = []
@@ -63,35 +64,17 @@ def test_golden_fixtures_give_the_same_tables_and_audit_on_postgres(golden_dsn: 
     assert (tmp_path / "copy.duckdb").stat().st_mode & 0o077 == 0  # the copy holds raw: owner only
 
 
-def test_sample_gives_the_same_tables_on_postgres(
-    postgres_dsn: str, sample_raw_dir: Path, sample_warehouse: Path, tmp_path: Path
+def test_hostile_corpus_gives_the_same_tables_on_postgres(
+    postgres_dsn: str, hostile_build: Path, tmp_path: Path
 ) -> None:
-    dsn = new_database(postgres_dsn, "sample")
-    built = build_on_postgres(sample_raw_dir, dsn)
-    assert built.returncode == 0, built.stderr
-    snapshot = marts_and_audit(dsn, tmp_path / "pg.duckdb")
-    assert differences(sample_warehouse, snapshot) == []
-    # the comparison is not vacuous: the sample has awards, payments, findings and rejects
-    import duckdb
-
-    with duckdb.connect(str(snapshot), read_only=True) as con:
-        for table in ("marts.fct_awards", "marts.fct_disbursements", "audit.exceptions", "audit.rejected_rows"):
-            assert con.execute(f"select count(*) from {table}").fetchone()[0] > 0, table
-
-
-def test_hostile_corpus_gives_the_same_tables_on_postgres(postgres_dsn: str, tmp_path: Path) -> None:
-    # every class of hostile input (tests/hostile/corpus.py) ends the same way on both engines, NUL included
-    from corpus import write_corpus
-
-    write_corpus(tmp_path / "raw")
-    run_cli("build", "--raw-dir", str(tmp_path / "raw"), "--warehouse", str(tmp_path / "duck.duckdb"), check=True)
+    # every class of hostile input (tests/hostile/corpus.py) ends the same way on both engines, NUL included;
+    # DuckDB's build of the corpus is made once per run (conftest.hostile_build)
+    duck = copy_build(hostile_build, tmp_path / "duck", with_raw=True)
     dsn = new_database(postgres_dsn, "hostile")
-    built = build_on_postgres(tmp_path / "raw", dsn)
+    built = build_on_postgres(duck.parent / "raw", dsn)
     assert built.returncode == 0, built.stderr
     snapshot = marts_and_audit(dsn, tmp_path / "pg.duckdb")
-    assert differences(tmp_path / "duck.duckdb", snapshot) == []
-    import duckdb
-
+    assert differences(duck, snapshot) == []
     with duckdb.connect(str(snapshot), read_only=True) as con:
         assert con.execute(
             "select count(*) from marts.dim_beneficiaries where beneficiary_name = '杭州\ufffd空字符科技'"
@@ -134,8 +117,8 @@ def counts(cur) -> tuple[int, int, int]:
     return cur.fetchone()
 
 
-def test_rebuild_is_atomic_for_readers_and_a_failed_build_keeps_the_old_one(
-    postgres_dsn: str, sample_raw_dir: Path
+def test_rebuild_is_atomic_for_readers_and_equals_duckdb_and_a_failed_build_keeps_the_old_one(
+    postgres_dsn: str, sample_raw_dir: Path, sample_warehouse: Path, tmp_path: Path
 ) -> None:
     dsn = new_database(postgres_dsn, "swap")
     assert build_on_postgres(GOLDEN_RAW, dsn).returncode == 0
@@ -172,6 +155,14 @@ def test_rebuild_is_atomic_for_readers_and_a_failed_build_keeps_the_old_one(
     assert len(seen) > 10
     assert set(seen) <= {old, new}, set(seen) - {old, new}  # never a mix of the two builds
     assert seen[0] == old and seen[-1] == new
+
+    # the sample, built over the golden fixtures, gives DuckDB's tables row for row (nothing of the old build
+    # lingers); the comparison is not vacuous: the sample has awards, payments, findings and rejects
+    snapshot = marts_and_audit(dsn, tmp_path / "pg.duckdb")
+    assert differences(sample_warehouse, snapshot) == []
+    with duckdb.connect(str(snapshot), read_only=True) as snapshot_con:
+        for table in ("marts.fct_awards", "marts.fct_disbursements", "audit.exceptions", "audit.rejected_rows"):
+            assert snapshot_con.execute(f"select count(*) from {table}").fetchone()[0] > 0, table
 
     # a build the server stops half way (every statement of dbt's cancelled after 50 ms) changes nothing
     failed = build_on_postgres(GOLDEN_RAW, dsn, PGOPTIONS="-c statement_timeout=50")

@@ -15,9 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import run_cli
-
-GOLDEN_RAW = Path(__file__).parents[1] / "fixtures" / "golden_raw"
+from helpers import GOLDEN_RAW, copy_build, run_cli
 
 # application: (approved, eligible, within cap, over cap, binding limit)
 EXPECTED_AWARDS = {
@@ -80,9 +78,9 @@ EXPECTED_FINDINGS = (
 
 
 @pytest.fixture(scope="module")
-def golden(tmp_path_factory: pytest.TempPathFactory):
-    warehouse = tmp_path_factory.mktemp("golden") / "warehouse.duckdb"
-    run_cli("build", "--raw-dir", str(GOLDEN_RAW), "--warehouse", str(warehouse), check=True)
+def golden(tmp_path_factory: pytest.TempPathFactory, golden_build: Path):
+    # golden_raw built once per run (conftest.golden_build), copied for this module
+    warehouse = copy_build(golden_build, tmp_path_factory.mktemp("golden"))
     con = duckdb.connect(str(warehouse), read_only=True)
     yield con
     con.close()
@@ -177,11 +175,10 @@ def test_money_is_decimal_18_2_and_totals_decimal_38_2(golden):
     assert wrong == []
 
 
-def test_failed_build_leaves_the_previous_warehouse_untouched(tmp_path: Path):
+def test_failed_build_leaves_the_previous_warehouse_untouched(tmp_path: Path, golden_build: Path):
     raw = tmp_path / "raw"
     shutil.copytree(GOLDEN_RAW, raw)
-    warehouse = tmp_path / "warehouse.duckdb"
-    run_cli("build", "--raw-dir", str(raw), "--warehouse", str(warehouse), check=True)
+    warehouse = copy_build(golden_build, tmp_path)  # built from the same files
     before = warehouse.read_bytes()
     reader = duckdb.connect(str(warehouse), read_only=True)  # a reader holding the old file open
     (raw / "applications.csv").write_text("application_id,beneficiary_id\nX,Y\n", encoding="utf-8")
@@ -194,11 +191,10 @@ def test_failed_build_leaves_the_previous_warehouse_untouched(tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raw", "warehouse.duckdb"]  # no half-built leftovers
 
 
-def test_rebuild_swaps_in_while_a_reader_keeps_the_old_snapshot(tmp_path: Path):
+def test_rebuild_swaps_in_while_a_reader_keeps_the_old_snapshot(tmp_path: Path, golden_build: Path):
     raw = tmp_path / "raw"
     shutil.copytree(GOLDEN_RAW, raw)
-    warehouse = tmp_path / "warehouse.duckdb"
-    run_cli("build", "--raw-dir", str(raw), "--warehouse", str(warehouse), check=True)
+    warehouse = copy_build(golden_build, tmp_path)  # built from the same files
     reader = duckdb.connect(str(warehouse), read_only=True)
     with (raw / "applications.csv").open("a", encoding="utf-8") as handle:
         handle.write("G99,91330102MA27XK1A0H,M04-5,2025,2025-01-02,approved,1.00,1.00,2025-02-01,区科技局,,,,,,\n")
@@ -209,7 +205,7 @@ def test_rebuild_swaps_in_while_a_reader_keeps_the_old_snapshot(tmp_path: Path):
         assert fresh.execute("select count(*) from marts.fct_awards").fetchone()[0] == 17
 
 
-def test_dbt_failure_exits_1_and_keeps_the_previous_warehouse(tmp_path: Path):
+def test_dbt_failure_exits_1_and_keeps_the_previous_warehouse(tmp_path: Path, golden_build: Path):
     project = Path(__file__).parents[2]
     broken = tmp_path / "project"
     broken.mkdir()
@@ -217,8 +213,7 @@ def test_dbt_failure_exits_1_and_keeps_the_previous_warehouse(tmp_path: Path):
         source = project / part
         (shutil.copytree if source.is_dir() else shutil.copyfile)(source, broken / part)
     (broken / "models" / "marts" / "fct_broken.sql").write_text("select no_such_column from {{ ref('fct_awards') }}\n")
-    warehouse = tmp_path / "out" / "warehouse.duckdb"
-    run_cli("build", "--raw-dir", str(GOLDEN_RAW), "--warehouse", str(warehouse), check=True)
+    warehouse = copy_build(golden_build, tmp_path / "out")  # built from GOLDEN_RAW
     before = warehouse.read_bytes()
     completed = subprocess.run(
         [str(Path(sys.executable).parent / "subsidy"), "build", "--raw-dir", str(GOLDEN_RAW), "--warehouse", str(warehouse)],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from helpers import run_cli
@@ -14,9 +15,17 @@ from subsidy_warehouse import progress
 LINE = re.compile(r"^\[\d{2}:\d{2}\] 构建 ")
 
 
+def built_output(shared_build: Path) -> SimpleNamespace:
+    """The stdout and stderr of a build made once per run (conftest)."""
+    return SimpleNamespace(
+        **{name: (shared_build / f"build.{name}").read_text(encoding="utf-8") for name in ("stdout", "stderr")}
+    )
+
+
 @pytest.mark.slow
-def test_piped_build_shows_steps_rows_per_file_and_dbt_nodes(sample_raw_dir: Path, tmp_path: Path) -> None:
-    built = run_cli("build", "--raw-dir", str(sample_raw_dir), "--warehouse", str(tmp_path / "w.duckdb"), check=True)
+def test_piped_build_shows_steps_rows_per_file_and_dbt_nodes(sample_build: Path) -> None:
+    # the sample's build (conftest.sample_build): run_cli pipes stderr, as a log would
+    built = built_output(sample_build)
     lines = built.stderr.splitlines()
     assert lines and all(LINE.match(line) for line in lines), built.stderr
     text = built.stderr
@@ -42,13 +51,11 @@ def test_piped_build_shows_steps_rows_per_file_and_dbt_nodes(sample_raw_dir: Pat
 
 
 @pytest.mark.slow
-def test_quiet_prints_no_progress(tmp_path: Path) -> None:
+def test_quiet_prints_no_progress(tmp_path: Path, golden_build: Path) -> None:
     generated = run_cli("generate", "--out", str(tmp_path / "raw"), "--scale", "0.2", "--quiet", check=True)
     assert generated.stderr == ""
     assert "applications.csv: " in generated.stdout
-    built = run_cli(
-        "build", "--raw-dir", str(tmp_path / "raw"), "--warehouse", str(tmp_path / "w.duckdb"), "--quiet", check=True
-    )
+    built = built_output(golden_build)  # the golden fixtures' build, run with --quiet (conftest.golden_build)
     assert built.stderr == ""
     assert built.stdout.startswith("Warehouse built in ")
 
