@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from enum import Enum
@@ -36,6 +37,7 @@ MIN_ID_LENGTH = 15  # a first-generation resident ID number; no shorter text can
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 Cell = str | int | float | Decimal | None
 T = TypeVar("T")
+KEPT_TYPES = frozenset({type(None), bool, int, float, Decimal})  # no text in them: returned as they are
 
 
 def starts_like_formula(text: str) -> bool:
@@ -130,6 +132,11 @@ class ExportWorkbook:
         self.book.close()
 
 
+@functools.cache
+def field_names(cls: type) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(cls))
+
+
 def without_personal_ids(value: T) -> T:
     """`value` (text, or dicts, lists, tuples and dataclasses of them) with every resident ID number masked.
 
@@ -141,16 +148,32 @@ def without_personal_ids(value: T) -> T:
     if isinstance(value, str):
         # shorter than any ID number, or no ID in it: the same string back (most texts, and fast)
         return value if len(value) < MIN_ID_LENGTH else mask_personal_ids(value)  # type: ignore[return-value]
+    # the items that cannot hold an ID (numbers, None, short texts) are kept without a call: an audit at 1M
+    # applications masks 170,000 findings, twice
     if isinstance(value, dict):
         return {  # type: ignore[return-value]
-            key: item if isinstance(key, str) and key.endswith("sha256") else without_personal_ids(item)
+            key: item
+            if type(item) in KEPT_TYPES
+            or (type(item) is str and len(item) < MIN_ID_LENGTH)
+            or (isinstance(key, str) and key.endswith("sha256"))
+            else without_personal_ids(item)
             for key, item in value.items()
         }
     if isinstance(value, list | tuple):
-        return type(value)(without_personal_ids(item) for item in value)  # type: ignore[return-value]
+        return type(value)(  # type: ignore[return-value]
+            item
+            if type(item) in KEPT_TYPES or (type(item) is str and len(item) < MIN_ID_LENGTH)
+            else without_personal_ids(item)
+            for item in value
+        )
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
-        masked = {name: without_personal_ids(item) for name, item in fields.items()}
+        fields = {name: getattr(value, name) for name in field_names(type(value))}
+        masked = {
+            name: item
+            if type(item) in KEPT_TYPES or (type(item) is str and len(item) < MIN_ID_LENGTH)
+            else without_personal_ids(item)
+            for name, item in fields.items()
+        }
         if all(masked[name] is item for name, item in fields.items()):
             return value  # nothing to mask: no copy
         return dataclasses.replace(value, **masked)  # type: ignore[arg-type]
