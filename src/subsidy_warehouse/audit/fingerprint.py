@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import platform
-from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 
@@ -63,9 +62,7 @@ def tool_versions() -> dict[str, str]:
 
 def fingerprint(con: duckdb.DuckDBPyConnection, warehouse: Path) -> dict[str, object]:
     """The fingerprint of an open (read-only) warehouse; deterministic for the same content and tools."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        file_hash = pool.submit(file_sha256, warehouse)  # hashlib lets go of the GIL: alongside the tables
-        tables = [table_fingerprint(con, schema, table) for schema, table in warehouse_tables(con)]
+    tables = [table_fingerprint(con, schema, table) for schema, table in warehouse_tables(con)]
     raw_files = [
         {"source_file": name, "entity": entity, "sha256": sha, "rows": int(rows)}
         for name, entity, sha, rows in con.execute(
@@ -78,7 +75,7 @@ def fingerprint(con: duckdb.DuckDBPyConnection, warehouse: Path) -> dict[str, ob
     return {
         "warehouse_file": warehouse.name,
         "warehouse_bytes": warehouse.stat().st_size,
-        "warehouse_sha256": file_hash.result(),
+        "warehouse_sha256": file_sha256(warehouse),
         "policy_version": policy_version,
         "policy_sha256": policy_digest,
         "tables": tables,

@@ -6,11 +6,9 @@ compiled tests and every other query run here on one read-only, sandboxed connec
 
 from __future__ import annotations
 
-import importlib
 import shutil
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,6 +18,7 @@ from .. import progress
 from ..errors import UserFacingError
 from ..query import open_read_only
 from .dbt_checks import compiled_tests, dbt_checks, run_dbt_tests
+from .expectations import expectation_checks
 from .fingerprint import fingerprint
 from .model import Check, CheckStatus, Finding, Rule, load_rule_catalogue
 from .report import write_report
@@ -125,25 +124,15 @@ def run_audit(warehouse: Path, out_dir: Path) -> AuditResult:
         # dbt opens the file with its own settings: no other connection of this process may be open meanwhile
         progress.current().step("dbt 编译测试 compile the tests (once per code version)")
         manifest = compiled_tests(warehouse)
-        # Two threads beside the steps, each on what the steps leave idle (2 cores, as measured): one imports
-        # Great Expectations (7 s of Python on a busy machine; after dbt's own imports are done) while DuckDB
-        # runs the dbt tests, one hashes the warehouse (DuckDB and SHA-256, on a cursor of its own) while
-        # Python turns failing rows into findings and GX validates frames
-        with ThreadPoolExecutor(max_workers=2) as pool, open_read_only(warehouse) as con:
-            expectations = pool.submit(importlib.import_module, f"{__package__}.expectations")
+        with open_read_only(warehouse) as con:
             progress.current().step("dbt 测试 dbt tests (read-only)")
             test_results = run_dbt_tests(con, manifest)
             progress.current().step("仓库指纹 warehouse fingerprint")
-            with con.cursor() as cursor:
-                hashed = pool.submit(fingerprint, cursor, warehouse)
-                try:
-                    progress.current().step("读取异常记录 failing records of the dbt tests")
-                    dbt_results, dbt_findings = dbt_checks(con, test_results, manifest)
-                    progress.current().step("Great Expectations 检查 checks")
-                    gx_results, gx_findings = expectations.result().expectation_checks(con)
-                finally:
-                    wait([hashed])  # no cursor or connection closes under a query of the thread
-                warehouse_fingerprint = hashed.result()
+            warehouse_fingerprint = fingerprint(con, warehouse)
+            progress.current().step("读取异常记录 failing records of the dbt tests")
+            dbt_results, dbt_findings = dbt_checks(con, test_results, manifest)
+            progress.current().step("Great Expectations 检查 checks")
+            gx_results, gx_findings = expectation_checks(con)
     except UserFacingError:
         shutil.rmtree(run_dir, ignore_errors=True)  # no run folder without a report in it
         raise
