@@ -77,9 +77,12 @@ def write_findings_xlsx(path: Path, report: dict, findings: list[Finding]) -> No
     shown = findings[:XLSX_FINDINGS]
     for col, name in enumerate(FINDING_COLUMNS):
         workbook.write(sheet, 0, col, FINDING_HEADERS_ZH[name], bold)
-    for row_index, finding in enumerate(shown, start=1):
-        for col, name in enumerate(FINDING_COLUMNS):
-            workbook.write(sheet, row_index, col, getattr(finding, name), money if name == "amount_at_issue" else None)
+    workbook.write_rows(
+        sheet,
+        1,
+        ([getattr(finding, name) for name in FINDING_COLUMNS] for finding in shown),
+        [money if name == "amount_at_issue" else None for name in FINDING_COLUMNS],
+    )
     if len(findings) > len(shown):
         note = f"本表仅列出前 {len(shown):,} 条异常记录（共 {len(findings):,} 条），完整清单见同一文件夹中的 findings.csv。"
         workbook.write(sheet, len(shown) + 2, 0, note, bold)

@@ -144,14 +144,13 @@ def run_audit(warehouse: Path, out_dir: Path) -> AuditResult:
     findings = sorted(
         dbt_findings + gx_findings, key=lambda f: (order[f.rule_code], f.check, f.record_type, f.record_id)
     )
-    summaries = [
-        rule_summary(
-            rule,
-            [c for c in checks if c.rule_code == code],
-            [f for f in findings if f.rule_code == code],
-        )
-        for code, rule in rules.items()
-    ]
+    checks_of: dict[str, list[Check]] = defaultdict(list)
+    for check in checks:
+        checks_of[check.rule_code].append(check)
+    findings_of: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        findings_of[finding.rule_code].append(finding)
+    summaries = [rule_summary(rule, checks_of[code], findings_of[code]) for code, rule in rules.items()]
     fatal_failed = [s["rule_code"] for s in summaries if s["severity"] == "fatal" and s["status"] != "pass"]
     warning_failed = [s["rule_code"] for s in summaries if s["severity"] != "fatal" and s["status"] != "pass"]
     report = {
