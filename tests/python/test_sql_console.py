@@ -45,13 +45,18 @@ class Console:
         raise AssertionError(f"{text!r} did not appear in the console:\n{self.screen()}")
 
     def run(self, sql: str) -> None:
-        """Put `sql` alone in the query editor and run it."""
-        self.tmux("send-keys", "-t", self.session, "Escape")  # close a previous error dialog, if any
-        self.tmux("send-keys", "-t", self.session, "F2")  # focus the editor
-        time.sleep(0.3)
-        self.tmux("send-keys", "-t", self.session, "C-a")
-        self.tmux("send-keys", "-t", self.session, "-l", sql)
-        time.sleep(0.3)
+        """Put `sql` alone in the query editor and run it. On a busy machine the console may still be drawing
+        when the first keys arrive and drop them, so the text is typed again until the editor shows it."""
+        typed = " ".join(sql.split())[:24]
+        for _ in range(5):
+            self.tmux("send-keys", "-t", self.session, "Escape")  # close a previous error dialog, if any
+            self.tmux("send-keys", "-t", self.session, "F2")  # focus the editor
+            time.sleep(0.3)
+            self.tmux("send-keys", "-t", self.session, "C-a")
+            self.tmux("send-keys", "-t", self.session, "-l", sql)
+            time.sleep(0.3)
+            if typed in " ".join(self.screen().replace("│", " ").split()):
+                break
         self.tmux("send-keys", "-t", self.session, "C-j")
 
 
