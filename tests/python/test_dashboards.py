@@ -229,8 +229,7 @@ SOURCE_ROWS = {
     "where beneficiary_id is not null group by beneficiary_id)",
     "company_findings": "select sum(least(n, 10)) from (select count(*) as n from audit.exceptions "
     "where beneficiary_id is not null group by beneficiary_id)",
-    "company_cap_room": "select count(*) from marts.agg_cap_utilization where annual_cap is not null "
-    "and award_year = year(current_date)",
+    "company_cap_room": "select count(*) from marts.agg_cap_utilization where annual_cap is not null",
     "findings": "select sum(least(n, 200)) from (select count(*) as n from audit.exceptions "
     "group by rule_code, coalesce(bureau, '（未知）'))",
     "finding_totals": "select count(*) from (select distinct rule_code, severity, coalesce(bureau, '（未知）') "

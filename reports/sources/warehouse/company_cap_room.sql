@@ -1,5 +1,6 @@
--- A company page's room left under the annual caps this year (marts.agg_cap_utilization, clauses with an annual
--- cap, award year = the year the site is built), in 万元.
+-- A company page's room left under the annual caps (marts.agg_cap_utilization, clauses with an annual cap), in
+-- 万元; the page shows the year the site is built. Every year stays in the source: a source with no rows breaks
+-- Evidence's build (evidence-dev/evidence#2466), as on a warehouse with no award yet this year.
 select
     beneficiary_id,
     clause_code,
@@ -9,5 +10,4 @@ select
     cast(annual_cap_room_left / 10000 as double) as annual_cap_room_left_wan
 from marts.agg_cap_utilization
 where annual_cap is not null
-  and award_year = year(current_date)
 order by beneficiary_id, clause_code
