@@ -201,12 +201,9 @@ class CapSimulator:
         replaced = {self.relations[model]: f"memory.main.{model}" for model in (CHOICES_SEED, *CHAIN)}
         for model in CHAIN:
             sql = self.compiled[model]
-            source = self.relations[READS[model]]
-            if source not in sql:
-                raise RuntimeError(f"compiled {model} does not read {source}")
+            check_reads(model, sql, self.relations[READS[model]])
             if model == "int_awards_static_limits" and only_changed:
-                if self.relations[APPLICATIONS] not in sql:
-                    raise RuntimeError(f"compiled {model} does not read {self.relations[APPLICATIONS]}")
+                check_reads(model, sql, self.relations[APPLICATIONS])
                 con.execute("create or replace temp table changed_measures (measure_code varchar)")
                 con.executemany("insert into changed_measures values (?)", [[m] for m in self.changed_measures()])
                 con.execute(
@@ -229,6 +226,13 @@ class CapSimulator:
             f"union select measure_code from (select * from {warehouse} except select * from memory.main.int_policy_parameters)"
         ).fetchall()
         return sorted(measure for (measure,) in rows)
+
+
+def check_reads(model: str, sql: str, relation: str) -> None:
+    """The simulation swaps `relation` in the compiled SQL of `model`: a model that no longer names it would
+    silently read the warehouse's own table instead."""
+    if relation not in sql:
+        raise RuntimeError(f"compiled {model} does not read {relation}")
 
 
 def compile_chain(warehouse: Path) -> tuple[dict[str, str], dict[str, str]]:
