@@ -98,9 +98,46 @@ def test_a_daily_load_equals_a_full_build(tmp_path: Path, batch_name: str, golde
         daily_tables, full_tables = all_tables(a), all_tables(b)
         assert a.execute("select batch, mode from raw.batches order by batch").fetchall() == [(1, "full"), (2, "daily")]
         assert a.execute("select count(*) from raw.applications where _batch = 2").fetchone()[0] >= 2
+        recomputed = {
+            key for (key,) in a.execute("select application_id from intermediate.int_awards_to_recompute").fetchall()
+        }
+        awards = {key for (key,) in b.execute("select application_id from marts.fct_awards").fetchall()}
+        with duckdb.connect(str(copy_build(golden_build, tmp_path / "before")), read_only=True) as before:
+            expected = scope_closure(a, before)
     assert daily_tables.keys() == full_tables.keys()
     different = [name for name in full_tables if daily_tables[name] != full_tables[name]]
     assert different == []
+    # the load recomputed exactly the awards that share a cap scope with a new line, not every award
+    assert recomputed == expected
+    assert awards - recomputed, "a daily load recomputed every award"
+
+
+def scope_closure(daily, before) -> set[str]:
+    """The awards a daily load must recompute, walked in Python: start from the applications of the new
+    lines (and of the beneficiaries they touch), then add every award sharing a scope with one reached —
+    beneficiary and clause (the measure for exclusive clauses), or clause and project — as the scopes are
+    after the load and as they were before it, until nothing new is reached."""
+    start = {key for (key,) in daily.execute(
+        "select application_id from staging.base_raw__applications where _batch = 2 and application_id is not null "
+        "union select application_id from staging.stg_raw__applications where beneficiary_ref_hash in ("
+        "select beneficiary_ref_hash from staging.base_raw__beneficiaries where _batch = 2)"
+    ).fetchall()}  # fmt: skip
+    scope_sql = (
+        "select application_id, beneficiary_id, coalesce(exclusive_group, clause_code), clause_code, project_id "
+        "from intermediate.int_awards_static_limits"
+    )
+    scopes: dict[str, set[tuple]] = {}
+    for con in (daily, before):
+        for key, beneficiary, cap_group, clause, project in con.execute(scope_sql).fetchall():
+            scopes.setdefault(key, set()).add(("beneficiary", beneficiary, cap_group))
+            if project is not None:
+                scopes[key].add(("project", clause, project))
+    reached, frontier = set(start), set(start)
+    while frontier:
+        touched = set().union(*(scopes.get(key, set()) for key in frontier))
+        frontier = {key for key, own in scopes.items() if own & touched} - reached
+        reached |= frontier
+    return reached
 
 
 def test_a_rewritten_file_or_new_code_means_a_full_build(tmp_path: Path, golden_build: Path):
