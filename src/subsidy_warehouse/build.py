@@ -44,6 +44,8 @@ def writer_settings() -> dict[str, str]:
 
 BUILD_FOLDER_PREFIX = ".{name}.build-"
 DBT_CODE_FOLDERS = ("models", "macros", "seeds", "tests")
+# the files dbt reads there: tests/ also holds the Python suite, whose bytecode changes whenever it runs
+DBT_CODE_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".md")
 # one row per build: the first is full, each daily load after it adds the lines appended to the raw files
 BATCHES_DDL = "batch integer, mode varchar, built_at timestamptz, code_sha256 varchar, records_read bigint"
 
@@ -116,7 +118,7 @@ def code_fingerprint() -> str:
     digest = hashlib.sha256(os.environ.get("SUBSIDY_ID_SALT", "").encode() + b"\0")
     files = [project / "dbt_project.yml", *(p for d in DBT_CODE_FOLDERS for p in sorted((project / d).rglob("*")))]
     for path in files:
-        if path.is_file():
+        if path.is_file() and path.suffix in DBT_CODE_SUFFIXES:
             digest.update(str(path.relative_to(project)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 

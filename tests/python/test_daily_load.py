@@ -158,6 +158,24 @@ def test_a_rewritten_file_or_new_code_means_a_full_build(tmp_path: Path, golden_
     assert "full build" in forced.stdout
 
 
+def test_only_what_dbt_reads_decides_the_code(tmp_path: Path, monkeypatch):
+    """Running the Python suite (bytecode under tests/) must not turn the next daily load into a full build;
+    a changed model must."""
+    from subsidy_warehouse.build import code_fingerprint
+
+    (tmp_path / "dbt_project.yml").write_text("name: p\n", encoding="utf-8")
+    for name in ("models/m.sql", "tests/python/test_m.py", "tests/python/__pycache__/test_m.pyc"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("select 1\n", encoding="utf-8")
+    monkeypatch.setenv("SUBSIDY_PROJECT_DIR", str(tmp_path))
+    before = code_fingerprint()
+    (tmp_path / "tests/python/test_m.py").write_text("assert True\n", encoding="utf-8")
+    (tmp_path / "tests/python/__pycache__/test_m.pyc").write_bytes(b"\x00")
+    assert code_fingerprint() == before
+    (tmp_path / "models/m.sql").write_text("select 2\n", encoding="utf-8")
+    assert code_fingerprint() != before
+
+
 def test_a_new_salt_means_a_full_build(tmp_path: Path, monkeypatch):
     from subsidy_warehouse.build import code_fingerprint
 
