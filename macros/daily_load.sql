@@ -65,3 +65,8 @@
 {% macro awards_to_recompute() -%}
     select application_id from {{ ref('int_awards_to_recompute') }}
 {%- endmacro %}
+
+{#- The (beneficiary, clause) groups of agg_cap_utilization a daily load recomputes (int_cap_groups_to_recompute). -#}
+{% macro cap_groups_to_recompute() -%}
+    select beneficiary_id, clause_code from {{ ref('int_cap_groups_to_recompute') }}
+{%- endmacro %}

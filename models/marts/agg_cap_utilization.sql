@@ -1,6 +1,11 @@
 -- How much of each running cap a beneficiary has used, per clause and award year.
+-- daily loads recompute the (beneficiary, clause) groups of the awards they recompute:
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_rows_to_recompute('(beneficiary_id, clause_code)', cap_groups_to_recompute()) }}") }}
 with awards as (
     select * from {{ ref('fct_awards') }}
+    {%- if is_incremental() %}
+    where (beneficiary_id, clause_code) in ({{ cap_groups_to_recompute() }})
+    {%- endif %}
 ),
 
 clauses as (

@@ -17,7 +17,11 @@ NEW_INVESTOR = "91330102MA2NEWLNX" + uscc_check_char("91330102MA2NEWLNX")
 NEW_COMPANY = "91330102MA2NEWC01" + uscc_check_char("91330102MA2NEWC01")
 EMPTY_APP = ",,,,,,"
 # bookkeeping that differs by construction between a daily load and a full build
-NOT_COMPARED = {("raw", "batches"), ("intermediate", "int_awards_to_recompute")}
+NOT_COMPARED = {
+    ("raw", "batches"),
+    ("intermediate", "int_awards_to_recompute"),
+    ("intermediate", "int_cap_groups_to_recompute"),
+}
 
 BATCHES = {
     "new records in old scopes": {
@@ -102,14 +106,25 @@ def test_a_daily_load_equals_a_full_build(tmp_path: Path, batch_name: str, golde
             key for (key,) in a.execute("select application_id from intermediate.int_awards_to_recompute").fetchall()
         }
         awards = {key for (key,) in b.execute("select application_id from marts.fct_awards").fetchall()}
+        groups = set(a.execute("select beneficiary_id, clause_code from intermediate.int_cap_groups_to_recompute").fetchall())
         with duckdb.connect(str(copy_build(golden_build, tmp_path / "before")), read_only=True) as before:
             expected = scope_closure(a, before)
+            expected_groups = {
+                (beneficiary, clause)
+                for con in (a, before)
+                for key, beneficiary, clause in con.execute(
+                    "select application_id, beneficiary_id, clause_code from intermediate.int_awards_static_limits"
+                ).fetchall()
+                if key in expected
+            }
     assert daily_tables.keys() == full_tables.keys()
     different = [name for name in full_tables if daily_tables[name] != full_tables[name]]
     assert different == []
     # the load recomputed exactly the awards that share a cap scope with a new line, not every award
     assert recomputed == expected
     assert awards - recomputed, "a daily load recomputed every award"
+    # and the cap-utilisation groups of those awards, as they are now and as they were
+    assert groups == expected_groups
 
 
 def scope_closure(daily, before) -> set[str]:

@@ -5,6 +5,8 @@
 -- that enters the running caps. The clause parameters are those of the chosen readings (int_policy_parameters).
 -- daily loads read these to find what to recompute:
 -- depends_on: {{ ref('int_awards_to_recompute') }}
+-- (and, before this model replaces its rows, the groups of agg_cap_utilization they were in)
+-- depends_on: {{ ref('int_cap_groups_to_recompute') }}
 {{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_rows_to_recompute('application_id', awards_to_recompute()) }}") }}
 with applications as (
     select * from {{ ref('int_applications_resolved') }}
