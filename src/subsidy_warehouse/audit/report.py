@@ -13,7 +13,7 @@ import jinja2
 from ..exports import Cell, CsvExport, ExportWorkbook, without_personal_ids
 from ..paths import project_dir
 from ..summary import wan
-from .model import FINDING_COLUMNS, Finding, load_rule_catalogue
+from .model import FINDING_COLUMNS, Finding, load_rule_catalogue, row_of
 
 XLSX_FINDINGS = 50_000  # rows a spreadsheet user can still filter; the CSV holds every finding
 MONEY = {"num_format": "#,##0.00"}
@@ -79,13 +79,12 @@ class FindingsWorkbook:
         self.count = 0
         self.shown = 0
 
-    def add(self, findings: list[Finding]) -> None:
-        """The next findings, in report order."""
-        shown = findings[: max(XLSX_FINDINGS - self.shown, 0)]
-        rows = ([getattr(finding, name) for name in FINDING_COLUMNS] for finding in shown)
-        self.workbook.write_rows(self.sheet, 1 + self.shown, rows, self.styles)
+    def add(self, rows: list[list[Cell]]) -> None:
+        """The next findings, in report order, as their values (Finding.values)."""
+        shown = rows[: max(XLSX_FINDINGS - self.shown, 0)]
+        self.workbook.write_rows(self.sheet, 1 + self.shown, shown, self.styles)
         self.shown += len(shown)
-        self.count += len(findings)
+        self.count += len(rows)
 
     def finish(self, report: dict) -> None:
         workbook, bold, shown, count = self.workbook, self.bold, self.shown, self.count
@@ -137,12 +136,14 @@ class ReportFiles:
     def add(self, findings: list[Finding]) -> None:
         if not findings:
             return
-        masked = without_personal_ids(findings)
-        self.csv.write_rows([getattr(finding, name) for name in FINDING_COLUMNS] for finding in masked)
-        self.workbook.add(masked)
+        rows = without_personal_ids([finding.values() for finding in findings])
+        self.csv.write_rows(rows)
+        self.workbook.add(rows)
+        as_json = [row_of(values) for values in rows]
+        for row in as_json:
+            row["amount_at_issue"] = without_personal_ids(row["amount_at_issue"])  # now a text, like the others
         # the rows of a JSON list, without its brackets: report.json's findings, as json.dumps writes the list
-        rows = dumps(without_personal_ids([finding.as_row() for finding in findings]))[1:-1]
-        self.json_part.write(("," if self.count else "") + rows)
+        self.json_part.write(("," if self.count else "") + dumps(as_json)[1:-1])
         self.count += len(findings)
 
     def finish(self, report: dict) -> None:
