@@ -24,6 +24,7 @@ from helpers import run_cli
 
 from subsidy_warehouse.audit import expectations
 from subsidy_warehouse.audit.expectations import (
+    frame_batches,
     frame_chunks,
     gx,
     gxe,
@@ -149,13 +150,7 @@ def test_no_failing_row_is_lost_at_a_chunk_border(planted: Path, two_audits) -> 
 
 
 def gx_on_whole_frame(frame: pd.DataFrame, expectation: gxe.Expectation, key: str):
-    context = gx.get_context(mode="ephemeral")
-    batch = (
-        context.data_sources.add_pandas("whole")
-        .add_dataframe_asset("frame")
-        .add_batch_definition_whole_dataframe("all")
-        .get_batch(batch_parameters={"dataframe": frame})
-    )
+    batch = frame_batches(gx.get_context(mode="ephemeral").data_sources.add_pandas("whole"), "frame")(frame)
     with without_batch_fingerprints():
         return batch.validate(
             expectation, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [key]}

@@ -482,6 +482,12 @@ def is_text_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> b
     return str(con.sql(f"select {column} from {table} limit 0").types[0]) == "VARCHAR"
 
 
+def frame_batches(source: Any, name: str) -> Callable[[pd.DataFrame], Any]:
+    """A pandas data asset `name` of the GX data source `source`: a function from a frame to its batch."""
+    definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all")
+    return lambda frame: definition.get_batch(batch_parameters={"dataframe": frame})
+
+
 def suite_results(
     con: duckdb.DuckDBPyConnection, context: Any, source: Any, index: int, suite: FrameSuite, expectations: list
 ) -> list[Any]:
@@ -500,7 +506,7 @@ def suite_results(
         else:
             whole.append(position)
     results: list[Any] = [None] * len(expectations)
-    definition = source.add_dataframe_asset(f"frame_{index}").add_batch_definition_whole_dataframe("all")
+    batch_of = frame_batches(source, f"frame_{index}")
     if row_wise:
         gx_suite = context.suites.add(gx.ExpectationSuite(name=f"suite_{index}"))
         for position in row_wise:
@@ -508,7 +514,7 @@ def suite_results(
         merged = {position: Merged() for position in row_wise}
         chunks = [suite.small_frame(con)] if suite.small_frame else frame_chunks(con, suite.sql, chunk_rows())
         for frame in chunks:
-            batch = definition.get_batch(batch_parameters={"dataframe": frame})
+            batch = batch_of(frame)
             wanted = {expectations[p].id for p in row_wise if not merged[p].records_full}
             by_id = validate(batch, gx_suite, suite.key, wanted)
             for position in row_wise:
@@ -526,7 +532,7 @@ def suite_results(
             if any(isinstance(expectations[p], ColumnMapExpectation) for p in whole):
                 columns.append(suite.key)  # a map expectation names its failing rows by key
             frame = read_frame(con, f"select {', '.join(dict.fromkeys(columns))} from ({suite.sql}) as frame")
-        batch = definition.get_batch(batch_parameters={"dataframe": frame})
+        batch = batch_of(frame)
         by_id = validate(batch, gx_suite, suite.key)
         for position in whole:
             results[position] = by_id[expectations[position].id]
