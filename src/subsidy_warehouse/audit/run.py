@@ -33,6 +33,7 @@ REQUIRED_TABLES = (
     "policy.policy_window",
 )
 FIRST_RECORDS = 20
+TOTALS = ("bureau", "measure_code")  # the findings' fields the report totals money by
 # DuckDB's memory for the audit's queries, the warehouse pages it caches included (SUBSIDY_MEMORY_LIMIT
 # overrides). With the frames and findings bounded, this bounds the audit: 3.0 GB at 10M applications. The
 # sandboxed connection cannot spill, so the largest query must fit: at 10M, rule_duplicate_record's
@@ -120,9 +121,6 @@ class Tally:
                 key=lambda item: (-(item[1]["fatal_amount"] + item[1]["warning_amount"]), item[0]),
             )
         ]
-
-
-TOTALS = ("bureau", "measure_code")
 
 
 def rule_summary(rule: Rule, checks: list[Check], tally: Tally) -> dict:
