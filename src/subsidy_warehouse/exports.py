@@ -57,13 +57,30 @@ def csv_cell(value: Cell) -> Cell:
     return value
 
 
+class CsvExport:
+    """A CSV for Excel, written a batch of rows at a time (`write_csv` in one go): UTF-8 with BOM (so Excel on a
+    Chinese desktop reads the Chinese text), text cells neutralised and quoted (a separator inside a text can
+    never start a new cell), numbers bare."""
+
+    def __init__(self, path: Path, header: Sequence[str]) -> None:
+        self.handle = path.open("w", encoding="utf-8-sig", newline="")
+        self.writer = csv.writer(self.handle, quoting=csv.QUOTE_NONNUMERIC)
+        self.writer.writerow([csv_cell(name) for name in header])
+
+    def write_rows(self, rows: Iterable[Sequence[Cell]]) -> None:
+        self.writer.writerows([csv_cell(value) for value in row] for row in rows)
+
+    def close(self) -> None:
+        self.handle.close()
+
+
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> None:
-    """A CSV for Excel: UTF-8 with BOM (so Excel on a Chinese desktop reads the Chinese text), text cells
-    neutralised and quoted (a separator inside a text can never start a new cell), numbers bare."""
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, quoting=csv.QUOTE_NONNUMERIC)
-        writer.writerow([csv_cell(name) for name in header])
-        writer.writerows([csv_cell(value) for value in row] for row in rows)
+    """A CSV for Excel (CsvExport) holding `rows`."""
+    export = CsvExport(path, header)
+    try:
+        export.write_rows(rows)
+    finally:
+        export.close()
 
 
 def neutralise_text_columns(frame: pl.DataFrame) -> pl.DataFrame:

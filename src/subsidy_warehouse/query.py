@@ -39,9 +39,10 @@ SANDBOX_SETTINGS: dict[str, str | bool] = {
 }
 
 
-def open_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    """Open a warehouse read-only and sandboxed (SANDBOX_SETTINGS); raises UserFacingError with the reason
-    when it cannot. Every reader of a warehouse uses this, and a SQL console should too."""
+def open_read_only(warehouse: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """Open a warehouse read-only and sandboxed (SANDBOX_SETTINGS), with DuckDB's `memory_limit` when given;
+    raises UserFacingError with the reason when it cannot. Every reader of a warehouse uses this, and a SQL
+    console should too."""
     if not warehouse.exists():
         raise UserFacingError(f"Warehouse {warehouse} does not exist; build it first with `subsidy build`.")
     if warehouse.is_dir():
@@ -51,8 +52,9 @@ def open_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
     from .build import check_warehouse_name
 
     check_warehouse_name(warehouse)
+    config = dict(SANDBOX_SETTINGS) | ({"memory_limit": memory_limit} if memory_limit else {})
     try:
-        return duckdb.connect(str(warehouse), read_only=True, config=dict(SANDBOX_SETTINGS))
+        return duckdb.connect(str(warehouse), read_only=True, config=config)
     except duckdb.IOException as exc:
         message = str(exc)
         if "lock" in message.lower():

@@ -19,9 +19,11 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 GOLDEN_RAW = PROJECT_DIR / "tests" / "fixtures" / "golden_raw"
 
 
-def run_cli(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
-    """Run `subsidy ARGS` as a subprocess and return the finished process."""
-    completed = subprocess.run([str(BIN / "subsidy"), *args], capture_output=True, text=True, check=False)
+def run_cli(*args: str, check: bool = False, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `subsidy ARGS` as a subprocess (with `env` added to the environment) and return the finished process."""
+    completed = subprocess.run(
+        [str(BIN / "subsidy"), *args], capture_output=True, text=True, check=False, env={**os.environ, **(env or {})}
+    )
     if check and completed.returncode != 0:
         raise AssertionError(f"subsidy {' '.join(args)} exited {completed.returncode}:\n{completed.stderr}")
     return completed

@@ -6,7 +6,14 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from subsidy_warehouse.audit.expectations import gx, gxe, read_frame, validate, without_batch_fingerprints
+from subsidy_warehouse.audit.expectations import (
+    frame_batches,
+    gx,
+    gxe,
+    read_frame,
+    validate,
+    without_batch_fingerprints,
+)
 
 ROWS = """
     select * from (values
@@ -30,12 +37,7 @@ def test_two_passes_give_the_results_of_one_complete_run() -> None:
     with duckdb.connect() as con:
         frame = read_frame(con, ROWS)
     context = gx.get_context(mode="ephemeral")
-    batch = (
-        context.data_sources.add_pandas("frames")
-        .add_dataframe_asset("awards")
-        .add_batch_definition_whole_dataframe("all")
-        .get_batch(batch_parameters={"dataframe": frame})
-    )
+    batch = frame_batches(context.data_sources.add_pandas("frames"), "awards")(frame)
 
     def suite(name: str) -> gx.ExpectationSuite:
         built = context.suites.add(gx.ExpectationSuite(name=name))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -24,6 +23,7 @@ from .. import progress
 from ..dbt_runner import compiled_once, run_dbt
 from ..errors import UserFacingError
 from .model import Check, CheckStatus, Finding
+from .store import FindingStore
 
 READ_ONLY_TARGET = "duckdb_read_only"
 GENERIC_TEST_RULES = {
@@ -37,6 +37,7 @@ GENERIC_TEST_RULES = {
 RULE_MODEL_TEST = "audit_rule"
 # failing rows kept per integrity check; the check's failing-row count is always the full count
 MAX_INTEGRITY_ROWS = 1000
+RULE_ROWS_BATCH = 50_000
 
 
 def rule_for_test(node: dict) -> str:
@@ -146,26 +147,14 @@ def rows_of(con: duckdb.DuckDBPyConnection, sql: str, limit: int | None) -> list
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def findings_of_test(
-    con: duckdb.DuckDBPyConnection, rule_code: str, check: Check, sql: str, measures: dict[str, str]
-) -> list[Finding]:
+def add_findings_of_test(
+    con: duckdb.DuckDBPyConnection, store: FindingStore, rule_code: str, check: Check, sql: str, measures: dict[str, str]
+) -> None:
     if check.name.startswith(f"{RULE_MODEL_TEST}("):
-        return [
-            Finding(
-                rule_code=rule_code,
-                check=check.name,
-                record_type=row["record_type"],
-                record_id=row["record_id"],
-                beneficiary_id=row["beneficiary_id"],
-                clause_code=row["clause_code"],
-                measure_code=measures.get(row["clause_code"] or ""),
-                bureau=row["bureau"],
-                award_year=row["award_year"],
-                amount_at_issue=Decimal(row["amount_at_issue"] or 0).quantize(Decimal("0.01")),
-                detail=row["detail"] or "",
-            )
-            for row in rows_of(con, sql, None)
-        ]
+        # every row a rule model returns is a finding: straight from DuckDB into the store, as Arrow
+        reader = con.sql(f"select * from ({sql}) as failing").to_arrow_reader(RULE_ROWS_BATCH)
+        store.add_rule_rows(reader, rule_code, check.name, measures)
+        return
     findings = []
     for row in rows_of(con, sql, MAX_INTEGRITY_ROWS):
         key = ":".join(str(value) for value in list(row.values())[:3])
@@ -178,16 +167,15 @@ def findings_of_test(
                 detail=json.dumps(row, ensure_ascii=False, default=str, sort_keys=True),
             )
         )
-    return findings
+    store.add(findings)
 
 
 def dbt_checks(
-    con: duckdb.DuckDBPyConnection, results: list[dict], manifest: dict
-) -> tuple[list[Check], list[Finding]]:
-    """One Check per dbt data test run (run_dbt_tests) and its failing records, read back on `con`."""
+    con: duckdb.DuckDBPyConnection, results: list[dict], manifest: dict, store: FindingStore
+) -> list[Check]:
+    """One Check per dbt data test run (run_dbt_tests); their failing records, read back on `con`, go to `store`."""
     measures = dict(con.execute("select clause_code, measure_code from policy.policy_clauses").fetchall())
     checks: list[Check] = []
-    findings: list[Finding] = []
     for result in sorted(results, key=lambda r: r["unique_id"]):
         node = manifest["nodes"][result["unique_id"]]
         rule_code = rule_for_test(node)
@@ -212,5 +200,5 @@ def dbt_checks(
         )
         checks.append(check)
         if status is CheckStatus.failed:
-            findings.extend(findings_of_test(con, rule_code, check, sql, measures))
-    return checks, findings
+            add_findings_of_test(con, store, rule_code, check, sql, measures)
+    return checks

@@ -12,25 +12,39 @@ columns their expectations read, and keep integers 64-bit (GX checks a range on 
 Python call per value); GX's fingerprint of every batch (a hash of each row, for batch markers this audit never
 reads) is switched off; each suite runs with the BASIC result format and only its failed expectations run again
 with COMPLETE to name their failing records, since nearly all pass.
+
+What keeps its memory bounded at 10M applications: a frame is read and validated in chunks of CHUNK_ROWS rows
+(SUBSIDY_AUDIT_CHUNK_ROWS), never whole, and the results of the chunks are merged into what one validation of
+the whole frame gives (`Merged`; tests/python/test_audit_chunks.py compares the two). That holds for the
+expectations that judge each row on its own (column and column-pair map expectations): their unexpected rows
+add up, in frame order. The others are not chunk-additive and are computed over the whole table:
+- uniqueness (ExpectColumnValuesToBeUnique) in DuckDB SQL over the frame's table (`unique_in_sql`): the rows
+  whose value occurs more than once, counted and listed in the table's order, as GX lists them;
+- any other expectation (here the sums of ExpectColumnSumToBeBetween) by GX on a frame of only the columns it
+  reads, whole (one integer column: 80 MB at 10M rows).
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
 import yaml
 
+from ..errors import UserFacingError
 from ..paths import project_dir
 from .model import Check, CheckStatus, Finding
+from .store import FindingStore
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
@@ -38,8 +52,13 @@ import great_expectations as gx  # noqa: E402  (after the environment that keeps
 from great_expectations import expectations as gxe  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 from great_expectations.execution_engine import pandas_execution_engine  # noqa: E402
+from great_expectations.expectations.expectation import (  # noqa: E402
+    ColumnMapExpectation,
+    ColumnPairMapExpectation,
+)
 
 MAX_FAILING_RECORDS = 1000
+CHUNK_ROWS = 500_000  # rows of a frame validated at a time (SUBSIDY_AUDIT_CHUNK_ROWS overrides)
 PSEUDONYM = r"^P[0-9a-f]{15}$"
 # a resident ID number written out: 6-digit area, birth date, sequence, check character
 # (non-capturing groups: pandas warns about capturing groups in str.contains)
@@ -63,13 +82,16 @@ def cents(column: str) -> str:
 
 @dataclass
 class FrameSuite:
-    """A frame read from the warehouse and the expectations on it, each as (rule code, expectation)."""
+    """A frame of the warehouse (its SQL, or `small_frame` for one built in Python) and the expectations on it,
+    each as (rule code, expectation). `table`: the one table whose rows the frame's SQL projects, row for row
+    in the table's order (uniqueness is checked there in SQL)."""
 
     name: str
     sql: str
     key: str
     expectations: Callable[[], list[tuple[str, gxe.Expectation]]]
-    frame: pd.DataFrame | None = field(default=None, repr=False)
+    table: str | None = None
+    small_frame: Callable[[duckdb.DuckDBPyConnection], pd.DataFrame] | None = field(default=None, repr=False)
 
 
 def seed_values(seed: str, column: str) -> list[str]:
@@ -206,8 +228,8 @@ def frame_suites(con: duckdb.DuckDBPyConnection) -> list[FrameSuite]:
             ),
         ]
 
-    suites = [
-        FrameSuite("contract_column_types", "", "table_column", column_types),
+    return [
+        FrameSuite("contract_column_types", "", "table_column", column_types, small_frame=column_types_frame),
         FrameSuite(
             "marts.fct_awards",
             "select application_id, beneficiary_id, clause_code, measure_code, approving_bureau, "
@@ -216,6 +238,7 @@ def frame_suites(con: duckdb.DuckDBPyConnection) -> list[FrameSuite]:
             "from marts.fct_awards",
             "application_id",
             awards,
+            table="marts.fct_awards",
         ),
         FrameSuite(
             "marts.fct_disbursements",
@@ -224,6 +247,7 @@ def frame_suites(con: duckdb.DuckDBPyConnection) -> list[FrameSuite]:
             f"{cents('signed_amount')} from marts.fct_disbursements",
             "disbursement_id",
             disbursements,
+            table="marts.fct_disbursements",
         ),
         FrameSuite(
             "marts.dim_beneficiaries (persons)",
@@ -276,22 +300,68 @@ def frame_suites(con: duckdb.DuckDBPyConnection) -> list[FrameSuite]:
             cap_utilization,
         ),
     ]
-    for suite in suites:
-        suite.frame = column_types_frame(con) if suite.name == "contract_column_types" else read_frame(con, suite.sql)
-    return suites
 
 
 def read_frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
     """A query's result as pandas through Arrow: strings stay Arrow-backed (DuckDB's .df() makes Python
     objects that pandas then converts back, 4× slower at 1M). Decimals would become Python objects here:
     frames read money as cents and dates as timestamps."""
-    table = con.sql(sql).to_arrow_table()  # a relation's Arrow: no extra copy of the rows (DuckDB's advice)
+    return arrow_frame(con.sql(sql).to_arrow_table())  # a relation's Arrow: no extra copy (DuckDB's advice)
+
+
+def arrow_frame(table: pa.Table, with_nulls: set[str] | None = None) -> pd.DataFrame:
+    """`table` as pandas, its columns typed as DuckDB's .df() types them: an integer column with a null is a
+    nullable integer (NA, shown "<NA>"), not a float with NaN. When `table` is a chunk of a larger frame, whether
+    a column has a null is decided over the whole frame (`with_nulls`), so that every chunk has its types."""
     frame = table.to_pandas()
     for name, column in zip(table.column_names, table.columns, strict=True):
-        if pa.types.is_integer(column.type) and column.null_count:
-            # as .df() reads them: a nullable integer (NA, shown "<NA>"), not a float with NaN
+        nulls = column.null_count > 0 if with_nulls is None else name in with_nulls
+        if pa.types.is_integer(column.type) and nulls:
             frame[name] = column.to_pandas(types_mapper=NULLABLE_INTEGERS.get)
+        elif pa.types.is_boolean(column.type) and nulls and not column.null_count:
+            frame[name] = frame[name].astype(object)  # as Arrow converts a boolean column with nulls
     return frame
+
+
+def chunk_rows() -> int:
+    text = os.environ.get("SUBSIDY_AUDIT_CHUNK_ROWS", "").strip()
+    if not text:
+        return CHUNK_ROWS
+    if not text.isdigit() or int(text) == 0:
+        raise UserFacingError(f"SUBSIDY_AUDIT_CHUNK_ROWS must be a whole number of rows above 0, not {text!r}.")
+    return int(text)
+
+
+def frame_chunks(con: duckdb.DuckDBPyConnection, sql: str, rows: int) -> Iterator[pd.DataFrame]:
+    """The frame of `sql` in chunks of `rows` rows, in its order, each typed as in the whole frame; at least one
+    chunk (an empty frame is one empty chunk)."""
+    reader = con.sql(sql).to_arrow_reader(rows)
+    batches = iter(reader)
+    first = next(batches, None)
+    if first is None:
+        yield arrow_frame(reader.schema.empty_table())
+        return
+    second = next(batches, None)
+    if second is None:  # the whole frame
+        yield arrow_frame(pa.Table.from_batches([first]))
+        return
+    with_nulls = columns_with_nulls(con, sql, reader.schema)
+    for batch in itertools.chain([first, second], batches):
+        yield arrow_frame(pa.Table.from_batches([batch]), with_nulls)
+
+
+def columns_with_nulls(con: duckdb.DuckDBPyConnection, sql: str, schema: pa.Schema) -> set[str]:
+    """The integer and boolean columns of the frame of `sql` that hold a null somewhere (one scan, on a cursor
+    of its own while `con` streams the frame)."""
+    typed = [f.name for f in schema if pa.types.is_integer(f.type) or pa.types.is_boolean(f.type)]
+    if not typed:
+        return set()
+    quoted = ['"' + name.replace('"', '""') + '"' for name in typed]
+    with con.cursor() as cursor:
+        counts = cursor.execute(
+            f"select {', '.join(f'count(*) - count({q})' for q in quoted)} from ({sql}) as frame"
+        ).fetchone()
+    return {name for name, nulls in zip(typed, counts, strict=True) if nulls}
 
 
 def describe(expectation: gxe.Expectation) -> str:
@@ -332,49 +402,168 @@ def without_batch_fingerprints() -> Iterator[None]:
         pandas_execution_engine.HASH_THRESHOLD = threshold
 
 
-def validate(batch, gx_suite: gx.ExpectationSuite, key: str) -> dict:
+def validate(batch, gx_suite: gx.ExpectationSuite, key: str, records_wanted: set[str] | None = None) -> dict:
     """The result of each expectation of `gx_suite` on `batch`, by expectation id: the whole suite with the
     BASIC result format (counts), then each expectation that did not pass again alone with COMPLETE and the
-    `key` column of its failing rows."""
+    `key` column of its failing rows (only those in `records_wanted`, when given)."""
     validation = batch.validate(gx_suite, result_format="BASIC")
     results = {result.expectation_config.id: result for result in validation.results}
     failing_records_format = {"result_format": "COMPLETE", "unexpected_index_column_names": [key]}
     for expectation in gx_suite.expectations:
+        if records_wanted is not None and expectation.id not in records_wanted:
+            continue
         if not results[expectation.id].success:
             results[expectation.id] = batch.validate(expectation, result_format=failing_records_format)
     return results
 
 
-def expectation_checks(con: duckdb.DuckDBPyConnection) -> tuple[list[Check], list[Finding]]:
-    """Validate every suite, each frame once with all its expectations; one Check per expectation and the
-    failing records."""
+def raised(exception_info: dict | None) -> bool:
+    return bool(exception_info and exception_info.get("raised_exception"))
+
+
+@dataclass
+class Merged:
+    """One expectation's result over every chunk of a frame, as one validation of the whole frame gives it (the
+    parts the checks read): success when every chunk passes, unexpected rows counted over all chunks and the
+    first MAX_FAILING_RECORDS of them named in frame order."""
+
+    success: bool = True
+    result: dict[str, Any] = field(default_factory=dict)
+    exception_info: dict[str, Any] | None = None
+
+    def add(self, chunk: Any) -> None:
+        self.success = self.success and bool(chunk.success)
+        if self.exception_info is None or (raised(chunk.exception_info) and not raised(self.exception_info)):
+            self.exception_info = chunk.exception_info
+        details = chunk.result or {}
+        if "unexpected_count" in details:
+            self.result["unexpected_count"] = self.result.get("unexpected_count", 0) + details["unexpected_count"]
+        if "observed_value" in details:  # not a map expectation's: only ever one chunk
+            self.result["observed_value"] = details["observed_value"]
+        if details.get("unexpected_index_list"):
+            kept = self.result.setdefault("unexpected_index_list", [])
+            kept.extend(details["unexpected_index_list"][: MAX_FAILING_RECORDS - len(kept)])
+
+    @property
+    def records_full(self) -> bool:
+        return len(self.result.get("unexpected_index_list", ())) >= MAX_FAILING_RECORDS
+
+
+def columns_read(expectation: gxe.Expectation) -> list[str]:
+    kwargs = expectation.configuration.kwargs
+    return [kwargs[name] for name in ("column", "column_A", "column_B") if kwargs.get(name)] + list(
+        kwargs.get("column_list") or []
+    )
+
+
+def unique_in_sql(con: duckdb.DuckDBPyConnection, table: str, column: str, key: str) -> Merged:
+    """ExpectColumnValuesToBeUnique over a whole table, in DuckDB (uniqueness is not chunk-additive): as GX on
+    the whole frame, the unexpected rows are every row whose (non-null) value occurs more than once, and the
+    first MAX_FAILING_RECORDS of them are named in the table's order (rowid: the order its frame is read in)."""
+    duplicated = (
+        f"{column} in (select {column} from {table} where {column} is not null group by {column} having count(*) > 1)"
+    )
+    [(count,)] = con.execute(f"select count(*) from {table} where {duplicated}").fetchall()
+    merged = Merged(
+        success=count == 0,
+        result={"unexpected_count": count},
+        exception_info={"raised_exception": False, "exception_traceback": None, "exception_message": None},
+    )
+    if count:
+        names = list(dict.fromkeys([column, key]))
+        rows = con.execute(
+            f"select {', '.join(names)} from {table} where {duplicated} order by rowid limit {MAX_FAILING_RECORDS}"
+        ).fetchall()
+        merged.result["unexpected_index_list"] = [dict(zip(names, row, strict=True)) for row in rows]
+    return merged
+
+
+def is_text_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    return str(con.sql(f"select {column} from {table} limit 0").types[0]) == "VARCHAR"
+
+
+def frame_batches(source: Any, name: str) -> Callable[[pd.DataFrame], Any]:
+    """A pandas data asset `name` of the GX data source `source`: a function from a frame to its batch."""
+    definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all")
+    return lambda frame: definition.get_batch(batch_parameters={"dataframe": frame})
+
+
+def suite_results(
+    con: duckdb.DuckDBPyConnection, context: Any, source: Any, index: int, suite: FrameSuite, expectations: list
+) -> list[Any]:
+    """The result of each of `expectations` (in their order) on the frame of `suite`: the row-wise ones
+    validated chunk by chunk and merged, uniqueness in SQL, any other on a whole frame of only its columns."""
+    in_sql, row_wise, whole = [], [], []
+    for position, expectation in enumerate(expectations):
+        if isinstance(expectation, gxe.ExpectColumnValuesToBeUnique):
+            column = expectation.configuration.kwargs["column"]
+            if suite.table and is_text_column(con, suite.table, column):
+                in_sql.append(position)
+            else:
+                whole.append(position)
+        elif isinstance(expectation, ColumnMapExpectation | ColumnPairMapExpectation):
+            row_wise.append(position)
+        else:
+            whole.append(position)
+    results: list[Any] = [None] * len(expectations)
+    batch_of = frame_batches(source, f"frame_{index}")
+    if row_wise:
+        gx_suite = context.suites.add(gx.ExpectationSuite(name=f"suite_{index}"))
+        for position in row_wise:
+            gx_suite.add_expectation(expectations[position])  # gives the expectation the id its result carries
+        merged = {position: Merged() for position in row_wise}
+        chunks = [suite.small_frame(con)] if suite.small_frame else frame_chunks(con, suite.sql, chunk_rows())
+        for frame in chunks:
+            batch = batch_of(frame)
+            wanted = {expectations[p].id for p in row_wise if not merged[p].records_full}
+            by_id = validate(batch, gx_suite, suite.key, wanted)
+            for position in row_wise:
+                merged[position].add(by_id[expectations[position].id])
+        for position in row_wise:
+            results[position] = merged[position]
+    if whole:
+        gx_suite = context.suites.add(gx.ExpectationSuite(name=f"suite_{index}_whole"))
+        for position in whole:
+            gx_suite.add_expectation(expectations[position])
+        if suite.small_frame:
+            frame = suite.small_frame(con)
+        else:
+            columns = [c for p in whole for c in columns_read(expectations[p])]
+            if any(isinstance(expectations[p], ColumnMapExpectation) for p in whole):
+                columns.append(suite.key)  # a map expectation names its failing rows by key
+            frame = read_frame(con, f"select {', '.join(dict.fromkeys(columns))} from ({suite.sql}) as frame")
+        batch = batch_of(frame)
+        by_id = validate(batch, gx_suite, suite.key)
+        for position in whole:
+            results[position] = by_id[expectations[position].id]
+    for position in in_sql:
+        column = expectations[position].configuration.kwargs["column"]
+        results[position] = unique_in_sql(con, suite.table, column, suite.key)
+    return results
+
+
+def expectation_checks(con: duckdb.DuckDBPyConnection, store: FindingStore) -> list[Check]:
+    """Validate every suite; one Check per expectation, and its failing records into `store`."""
     with without_batch_fingerprints():
-        return validated_checks(con)
+        return validated_checks(con, store)
 
 
-def validated_checks(con: duckdb.DuckDBPyConnection) -> tuple[list[Check], list[Finding]]:
+def validated_checks(con: duckdb.DuckDBPyConnection, store: FindingStore) -> list[Check]:
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.ERROR)  # "temporary directory"
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_pandas("warehouse")
     checks: list[Check] = []
-    findings: list[Finding] = []
     for index, suite in enumerate(frame_suites(con)):
-        asset = source.add_dataframe_asset(f"frame_{index}")
-        batch = asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": suite.frame})
         rules = suite.expectations()
-        gx_suite = context.suites.add(gx.ExpectationSuite(name=f"suite_{index}"))
-        for _, expectation in rules:
-            gx_suite.add_expectation(expectation)  # gives the expectation the id its result carries
-        results = validate(batch, gx_suite, suite.key)
-        for rule_code, expectation in rules:
-            result = results[expectation.id]
+        results = suite_results(con, context, source, index, suite, [expectation for _, expectation in rules])
+        for (rule_code, expectation), result in zip(rules, results, strict=True):
             kwargs = expectation.configuration.kwargs
             column = kwargs.get("column") or f"{kwargs.get('column_A')}, {kwargs.get('column_B')}"
             name = f"{expectation.expectation_type}({suite.name}.{column})"
             details = result.result or {}
-            if result.exception_info and result.exception_info.get("raised_exception"):
+            if raised(result.exception_info):
                 status, count = CheckStatus.error, 0
                 message = str(result.exception_info.get("exception_message", ""))[:300]
             else:
@@ -386,5 +575,5 @@ def validated_checks(con: duckdb.DuckDBPyConnection) -> tuple[list[Check], list[
             )
             checks.append(check)
             if status is CheckStatus.failed:
-                findings.extend(failing_records(suite, rule_code, name, details))
-    return checks, findings
+                store.add(failing_records(suite, rule_code, name, details))
+    return checks

@@ -69,10 +69,18 @@ class Finding:
     def key(self) -> tuple[str, str, str, str]:
         return (self.rule_code, self.check, self.record_type, self.record_id)
 
+    def values(self) -> list:
+        return [getattr(self, name) for name in FINDING_COLUMNS]  # flat fields: no deep copy (asdict)
+
     def as_row(self) -> dict[str, object]:
-        row = {name: getattr(self, name) for name in FINDING_COLUMNS}  # flat fields: no deep copy (asdict)
-        row["amount_at_issue"] = f"{self.amount_at_issue:.2f}"
-        return row
+        return row_of(self.values())
+
+
+def row_of(values: list) -> dict[str, object]:
+    """A finding's field values as report.json writes them: by name, the amount a string of yuan."""
+    row = dict(zip(FINDING_COLUMNS, values, strict=True))
+    row["amount_at_issue"] = f"{row['amount_at_issue']:.2f}"
+    return row
 
 
 FINDING_COLUMNS = list(Finding.__dataclass_fields__)

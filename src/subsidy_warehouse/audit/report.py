@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import jinja2
 
-from ..exports import Cell, ExportWorkbook, without_personal_ids, write_csv
+from ..exports import Cell, CsvExport, ExportWorkbook, without_personal_ids
 from ..paths import project_dir
 from ..summary import wan
-from .model import FINDING_COLUMNS, Finding, load_rule_catalogue
+from .model import FINDING_COLUMNS, Finding, load_rule_catalogue, row_of
 
 XLSX_FINDINGS = 50_000  # rows a spreadsheet user can still filter; the CSV holds every finding
+MONEY = {"num_format": "#,##0.00"}
 SEVERITY_ZH = {"fatal": "致命", "warning": "警告"}
 CATEGORY_ZH = {"accuracy": "准确性", "completeness": "完整性", "compliance": "合规性", "integrity": "仓库一致性"}
 STATUS_ZH = {"pass": "通过", "fail": "未通过", "error": "无法运行"}
@@ -63,59 +65,99 @@ def render_html(report: dict) -> str:
     )
 
 
-def write_findings_csv(path: Path, findings: list[Finding]) -> None:
-    write_csv(path, FINDING_COLUMNS, ([getattr(finding, name) for name in FINDING_COLUMNS] for finding in findings))
+class FindingsWorkbook:
+    """findings.xlsx: the findings (the first XLSX_FINDINGS, with a note saying so when there are more;
+    findings.csv has all) and the rules, written row by row so that memory does not grow with the findings."""
+
+    def __init__(self, path: Path) -> None:
+        self.workbook = ExportWorkbook(path, stream_rows=True)
+        self.bold = {"bold": True}
+        self.sheet = self.workbook.add_sheet("异常记录")
+        for col, name in enumerate(FINDING_COLUMNS):
+            self.workbook.write(self.sheet, 0, col, FINDING_HEADERS_ZH[name], self.bold)
+        self.styles = [MONEY if name == "amount_at_issue" else None for name in FINDING_COLUMNS]
+        self.count = 0
+        self.shown = 0
+
+    def add(self, rows: list[list[Cell]]) -> None:
+        """The next findings, in report order, as their values (Finding.values)."""
+        shown = rows[: max(XLSX_FINDINGS - self.shown, 0)]
+        self.workbook.write_rows(self.sheet, 1 + self.shown, shown, self.styles)
+        self.shown += len(shown)
+        self.count += len(rows)
+
+    def finish(self, report: dict) -> None:
+        workbook, bold, shown, count = self.workbook, self.bold, self.shown, self.count
+        if count > shown:
+            note = f"本表仅列出前 {shown:,} 条异常记录（共 {count:,} 条），完整清单见同一文件夹中的 findings.csv。"
+            workbook.write(self.sheet, shown + 2, 0, note, bold)
+        self.sheet.autofilter(0, 0, max(shown, 1), len(FINDING_COLUMNS) - 1)
+        self.sheet.freeze_panes(1, 0)
+        rules = workbook.add_sheet("规则")
+        rule_headers = ["规则", "严重程度", "类别", "说明", "结果", "不合格行数", "涉及金额（元）"]
+        for col, name in enumerate(rule_headers):
+            workbook.write(rules, 0, col, name, bold)
+        for row_index, rule in enumerate(report["rules"], start=1):
+            cells: list[Cell] = [
+                rule["rule_code"],
+                SEVERITY_ZH[rule["severity"]],
+                CATEGORY_ZH.get(rule["category"], rule["category"]),
+                rule["description_zh"],
+                STATUS_ZH[rule["status"]],
+                rule["failing_rows"],
+                Decimal(rule["amount_at_issue"]),
+            ]
+            for col, value in enumerate(cells):
+                workbook.write(rules, row_index, col, value, MONEY if col == 6 else None)
+        workbook.close()
 
 
-def write_findings_xlsx(path: Path, report: dict, findings: list[Finding]) -> None:
-    """The findings (the first XLSX_FINDINGS, with a note saying so when there are more; findings.csv has
-    all) and the rules, written row by row so that memory does not grow with the findings."""
-    workbook = ExportWorkbook(path, stream_rows=True)
-    bold = {"bold": True}
-    money = {"num_format": "#,##0.00"}
-    sheet = workbook.add_sheet("异常记录")
-    shown = findings[:XLSX_FINDINGS]
-    for col, name in enumerate(FINDING_COLUMNS):
-        workbook.write(sheet, 0, col, FINDING_HEADERS_ZH[name], bold)
-    workbook.write_rows(
-        sheet,
-        1,
-        ([getattr(finding, name) for name in FINDING_COLUMNS] for finding in shown),
-        [money if name == "amount_at_issue" else None for name in FINDING_COLUMNS],
-    )
-    if len(findings) > len(shown):
-        note = f"本表仅列出前 {len(shown):,} 条异常记录（共 {len(findings):,} 条），完整清单见同一文件夹中的 findings.csv。"
-        workbook.write(sheet, len(shown) + 2, 0, note, bold)
-    sheet.autofilter(0, 0, max(len(shown), 1), len(FINDING_COLUMNS) - 1)
-    sheet.freeze_panes(1, 0)
-    rules = workbook.add_sheet("规则")
-    rule_headers = ["规则", "严重程度", "类别", "说明", "结果", "不合格行数", "涉及金额（元）"]
-    for col, name in enumerate(rule_headers):
-        workbook.write(rules, 0, col, name, bold)
-    for row_index, rule in enumerate(report["rules"], start=1):
-        cells: list[Cell] = [
-            rule["rule_code"],
-            SEVERITY_ZH[rule["severity"]],
-            CATEGORY_ZH.get(rule["category"], rule["category"]),
-            rule["description_zh"],
-            STATUS_ZH[rule["status"]],
-            rule["failing_rows"],
-            Decimal(rule["amount_at_issue"]),
-        ]
-        for col, value in enumerate(cells):
-            workbook.write(rules, row_index, col, value, money if col == 6 else None)
-    workbook.close()
-
-
-def write_report(run_dir: Path, report: dict, findings: list[Finding]) -> None:
-    """Write the run's four files. Whatever a check put into a finding, a message or the report, no file
-    shows a resident ID number: everything written is masked here, the one place all of it passes."""
-    report = without_personal_ids(report)
-    findings = without_personal_ids(findings)
+def dumps(value: object) -> str:
     # compact: Python's C encoder only runs without indent (an indented report took seconds at 1M)
-    (run_dir / "report.json").write_text(
-        json.dumps(report, ensure_ascii=False, separators=(",", ":"), default=str) + "\n", encoding="utf-8"
-    )
-    (run_dir / "report.html").write_text(render_html(report), encoding="utf-8")
-    write_findings_csv(run_dir / "findings.csv", findings)
-    write_findings_xlsx(run_dir / "findings.xlsx", report, findings)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+class ReportFiles:
+    """An audit run's four files. The findings come a batch at a time, in report order (`add`), and go straight
+    to findings.csv, findings.xlsx and a scratch file of report.json's findings; `finish` writes the rest once
+    the report is complete, report.json being the report with those findings as its last key.
+
+    Whatever a check put into a finding, a message or the report, no file shows a resident ID number:
+    everything written is masked here, the one place all of it passes."""
+
+    def __init__(self, run_dir: Path, scratch: Path) -> None:
+        self.run_dir = run_dir
+        self.findings_json = scratch / "report-findings.json"
+        self.json_part = self.findings_json.open("w", encoding="utf-8")
+        self.csv = CsvExport(run_dir / "findings.csv", FINDING_COLUMNS)
+        self.workbook = FindingsWorkbook(run_dir / "findings.xlsx")
+        self.count = 0
+
+    def add(self, findings: list[Finding]) -> None:
+        if not findings:
+            return
+        rows = without_personal_ids([finding.values() for finding in findings])
+        self.csv.write_rows(rows)
+        self.workbook.add(rows)
+        as_json = [row_of(values) for values in rows]
+        for row in as_json:
+            row["amount_at_issue"] = without_personal_ids(row["amount_at_issue"])  # now a text, like the others
+        # the rows of a JSON list, without its brackets: report.json's findings, as json.dumps writes the list
+        self.json_part.write(("," if self.count else "") + dumps(as_json)[1:-1])
+        self.count += len(findings)
+
+    def finish(self, report: dict) -> None:
+        """Write report.json, report.html and the rest of findings.xlsx for `report` (all but its findings)."""
+        report = without_personal_ids(report)
+        self.csv.close()
+        self.json_part.close()
+        head = dumps(report)
+        with (self.run_dir / "report.json").open("w", encoding="utf-8") as out, self.findings_json.open(
+            encoding="utf-8"
+        ) as rows:
+            out.write(head[:-1] + ',"findings":[')
+            shutil.copyfileobj(rows, out, 1 << 20)
+            out.write("]}\n")
+        self.findings_json.unlink()
+        (self.run_dir / "report.html").write_text(render_html(report), encoding="utf-8")
+        self.workbook.finish(report)

@@ -6,6 +6,7 @@ compiled tests and every other query run here on one read-only, sandboxed connec
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections import defaultdict
@@ -18,10 +19,10 @@ from .. import progress
 from ..errors import UserFacingError
 from ..query import open_read_only
 from .dbt_checks import compiled_tests, dbt_checks, run_dbt_tests
-from .expectations import expectation_checks
 from .fingerprint import fingerprint
 from .model import Check, CheckStatus, Finding, Rule, load_rule_catalogue
-from .report import write_report
+from .report import ReportFiles
+from .store import FindingStore
 
 REPORT_SCHEMA_VERSION = 1
 REQUIRED_TABLES = (
@@ -32,13 +33,18 @@ REQUIRED_TABLES = (
     "policy.policy_window",
 )
 FIRST_RECORDS = 20
+TOTALS = ("bureau", "measure_code")  # the findings' fields the report totals money by
+# DuckDB's memory for the audit's queries, the warehouse pages it caches included (SUBSIDY_MEMORY_LIMIT
+# overrides). With the frames and findings bounded, this bounds the audit: 3.0 GB at 10M applications. The
+# sandboxed connection cannot spill, so the largest query must fit: at 10M, rule_duplicate_record's
+# aggregate over 10M application ids needs more than 2 GB (it failed at 2 GB) and fits in 2.5 GB.
+AUDIT_MEMORY_LIMIT = "2.5GB"
 
 
 @dataclass
 class AuditResult:
     run_dir: Path
-    report: dict
-    findings: list[Finding]
+    report: dict  # report.json without its findings (findings.csv has them too)
 
     @property
     def passed(self) -> bool:
@@ -71,7 +77,53 @@ def new_run_dir(out_dir: Path, started: datetime) -> Path:
     raise UserFacingError(f"Too many audit runs started this second in {out_dir}.")
 
 
-def rule_summary(rule: Rule, checks: list[Check], findings: list[Finding]) -> dict:
+class Tally:
+    """What the report says about the findings, gathered in one pass over them in report order: per rule the
+    amount at issue and the first FIRST_RECORDS records, and the totals per bureau and per measure."""
+
+    def __init__(self, rules: dict[str, Rule]) -> None:
+        self.rules = rules
+        self.count = 0
+        self.amounts: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
+        self.first: dict[str, list[dict]] = defaultdict(list)
+        self.totals: dict[str, dict[str, dict]] = {
+            attribute: defaultdict(
+                lambda: {"findings": 0, "fatal_amount": Decimal("0.00"), "warning_amount": Decimal("0.00")}
+            )
+            for attribute in TOTALS
+        }
+
+    def add(self, findings: list[Finding]) -> None:
+        for finding in findings:
+            self.amounts[finding.rule_code] += finding.amount_at_issue
+            first = self.first[finding.rule_code]
+            if len(first) < FIRST_RECORDS:
+                first.append(finding.as_row())
+            if finding.record_type == "table":
+                continue  # integrity findings name tables, not money
+            kind = "fatal_amount" if self.rules[finding.rule_code].is_fatal else "warning_amount"
+            for attribute, totals in self.totals.items():
+                entry = totals[getattr(finding, attribute) or "（未知）"]
+                entry["findings"] += 1
+                entry[kind] += finding.amount_at_issue
+        self.count += len(findings)
+
+    def totals_by(self, attribute: str) -> list[dict]:
+        return [
+            {
+                attribute: key,
+                "findings": value["findings"],
+                "fatal_amount": f"{value['fatal_amount']:.2f}",
+                "warning_amount": f"{value['warning_amount']:.2f}",
+            }
+            for key, value in sorted(
+                self.totals[attribute].items(),
+                key=lambda item: (-(item[1]["fatal_amount"] + item[1]["warning_amount"]), item[0]),
+            )
+        ]
+
+
+def rule_summary(rule: Rule, checks: list[Check], tally: Tally) -> dict:
     statuses = {check.status for check in checks}
     if CheckStatus.failed in statuses:
         status = "fail"
@@ -83,33 +135,10 @@ def rule_summary(rule: Rule, checks: list[Check], findings: list[Finding]) -> di
         **asdict(rule),
         "status": status,
         "failing_rows": sum(check.failing_rows for check in checks),
-        "amount_at_issue": f"{sum((f.amount_at_issue for f in findings), Decimal('0.00')):.2f}",
+        "amount_at_issue": f"{tally.amounts[rule.rule_code]:.2f}",
         "checks": [{**asdict(check), "status": str(check.status)} for check in checks],
-        "first_failing_records": [finding.as_row() for finding in findings[:FIRST_RECORDS]],
+        "first_failing_records": tally.first[rule.rule_code],
     }
-
-
-def totals_by(findings: list[Finding], rules: dict[str, Rule], attribute: str) -> list[dict]:
-    totals: dict[str, dict] = defaultdict(
-        lambda: {"findings": 0, "fatal_amount": Decimal("0.00"), "warning_amount": Decimal("0.00")}
-    )
-    for finding in findings:
-        if finding.record_type == "table":
-            continue  # integrity findings name tables, not money
-        entry = totals[getattr(finding, attribute) or "（未知）"]
-        entry["findings"] += 1
-        entry["fatal_amount" if rules[finding.rule_code].is_fatal else "warning_amount"] += finding.amount_at_issue
-    return [
-        {
-            attribute: key,
-            "findings": value["findings"],
-            "fatal_amount": f"{value['fatal_amount']:.2f}",
-            "warning_amount": f"{value['warning_amount']:.2f}",
-        }
-        for key, value in sorted(
-            totals.items(), key=lambda item: (-(item[1]["fatal_amount"] + item[1]["warning_amount"]), item[0])
-        )
-    ]
 
 
 def run_audit(warehouse: Path, out_dir: Path) -> AuditResult:
@@ -118,65 +147,64 @@ def run_audit(warehouse: Path, out_dir: Path) -> AuditResult:
     clock = time.perf_counter()
     warehouse = warehouse.resolve()
     check_is_warehouse(warehouse)
+    from .expectations import chunk_rows, expectation_checks  # Great Expectations: seconds to import
+
+    chunk_rows()  # a wrong SUBSIDY_AUDIT_CHUNK_ROWS fails here, before the run
     rules = load_rule_catalogue()
     run_dir = new_run_dir(out_dir.resolve(), started_at)
-    try:
-        # dbt opens the file with its own settings: no other connection of this process may be open meanwhile
-        progress.current().step("dbt 编译测试 compile the tests (once per code version)")
-        manifest = compiled_tests(warehouse)
-        with open_read_only(warehouse) as con:
-            progress.current().step("dbt 测试 dbt tests (read-only)")
-            test_results = run_dbt_tests(con, manifest)
-            progress.current().step("仓库指纹 warehouse fingerprint")
-            warehouse_fingerprint = fingerprint(con, warehouse)
-            progress.current().step("读取异常记录 failing records of the dbt tests")
-            dbt_results, dbt_findings = dbt_checks(con, test_results, manifest)
-            progress.current().step("Great Expectations 检查 checks")
-            gx_results, gx_findings = expectation_checks(con)
-    except UserFacingError:
-        shutil.rmtree(run_dir, ignore_errors=True)  # no run folder without a report in it
-        raise
-    checks = dbt_results + gx_results
-    unknown = {check.rule_code for check in checks} - set(rules)
-    if unknown:
-        raise RuntimeError(f"Checks count against rules missing from the catalogue: {sorted(unknown)}")
-    order = {code: index for index, code in enumerate(rules)}
-    findings = sorted(
-        dbt_findings + gx_findings, key=lambda f: (order[f.rule_code], f.check, f.record_type, f.record_id)
-    )
-    checks_of: dict[str, list[Check]] = defaultdict(list)
-    for check in checks:
-        checks_of[check.rule_code].append(check)
-    findings_of: dict[str, list[Finding]] = defaultdict(list)
-    for finding in findings:
-        findings_of[finding.rule_code].append(finding)
-    summaries = [rule_summary(rule, checks_of[code], findings_of[code]) for code, rule in rules.items()]
-    fatal_failed = [s["rule_code"] for s in summaries if s["severity"] == "fatal" and s["status"] != "pass"]
-    warning_failed = [s["rule_code"] for s in summaries if s["severity"] != "fatal" and s["status"] != "pass"]
-    report = {
-        "schema_version": REPORT_SCHEMA_VERSION,
-        "run": {
-            "run_dir": str(run_dir),
-            "warehouse": str(warehouse),
-            "started_at": started_at.isoformat(timespec="seconds"),
-            "seconds": round(time.perf_counter() - clock, 1),
-        },
-        "verdict": {
-            "status": "fail" if fatal_failed else "pass",
-            "exit_code": 1 if fatal_failed else 0,
-            "fatal_rules_failed": fatal_failed,
-            "warning_rules_failed": warning_failed,
-            "checks_run": len(checks),
-            "checks_failed": sum(1 for c in checks if c.status is not CheckStatus.passed),
-            "findings": len(findings),
-        },
-        "fingerprint": warehouse_fingerprint,
-        "rules": summaries,
-        "totals": {
-            "by_bureau": totals_by(findings, rules, "bureau"),
-            "by_measure": totals_by(findings, rules, "measure_code"),
-        },
-        "findings": [finding.as_row() for finding in findings],
-    }
-    write_report(run_dir, report, findings)
-    return AuditResult(run_dir=run_dir, report=report, findings=findings)
+    with FindingStore(list(rules)) as store:
+        try:
+            # dbt opens the file with its own settings: no other connection of this process may be open meanwhile
+            progress.current().step("dbt 编译测试 compile the tests (once per code version)")
+            manifest = compiled_tests(warehouse)
+            with open_read_only(warehouse, os.environ.get("SUBSIDY_MEMORY_LIMIT", AUDIT_MEMORY_LIMIT)) as con:
+                progress.current().step("dbt 测试 dbt tests (read-only)")
+                test_results = run_dbt_tests(con, manifest)
+                progress.current().step("仓库指纹 warehouse fingerprint")
+                warehouse_fingerprint = fingerprint(con, warehouse)
+                progress.current().step("读取异常记录 failing records of the dbt tests")
+                dbt_results = dbt_checks(con, test_results, manifest, store)
+                progress.current().step("Great Expectations 检查 checks")
+                gx_results = expectation_checks(con, store)
+        except UserFacingError:
+            shutil.rmtree(run_dir, ignore_errors=True)  # no run folder without a report in it
+            raise
+        checks = dbt_results + gx_results
+        unknown = {check.rule_code for check in checks} - set(rules)
+        if unknown:
+            raise RuntimeError(f"Checks count against rules missing from the catalogue: {sorted(unknown)}")
+        progress.current().step("写报告 write the report")
+        files = ReportFiles(run_dir, Path(store.folder.name))
+        tally = Tally(rules)
+        for findings in store.batches():  # in report order: rule (catalogue order), check, record
+            tally.add(findings)
+            files.add(findings)
+        checks_of: dict[str, list[Check]] = defaultdict(list)
+        for check in checks:
+            checks_of[check.rule_code].append(check)
+        summaries = [rule_summary(rule, checks_of[code], tally) for code, rule in rules.items()]
+        fatal_failed = [s["rule_code"] for s in summaries if s["severity"] == "fatal" and s["status"] != "pass"]
+        warning_failed = [s["rule_code"] for s in summaries if s["severity"] != "fatal" and s["status"] != "pass"]
+        report = {
+            "schema_version": REPORT_SCHEMA_VERSION,
+            "run": {
+                "run_dir": str(run_dir),
+                "warehouse": str(warehouse),
+                "started_at": started_at.isoformat(timespec="seconds"),
+                "seconds": round(time.perf_counter() - clock, 1),
+            },
+            "verdict": {
+                "status": "fail" if fatal_failed else "pass",
+                "exit_code": 1 if fatal_failed else 0,
+                "fatal_rules_failed": fatal_failed,
+                "warning_rules_failed": warning_failed,
+                "checks_run": len(checks),
+                "checks_failed": sum(1 for c in checks if c.status is not CheckStatus.passed),
+                "findings": tally.count,
+            },
+            "fingerprint": warehouse_fingerprint,
+            "rules": summaries,
+            "totals": {"by_bureau": tally.totals_by("bureau"), "by_measure": tally.totals_by("measure_code")},
+        }
+        files.finish(report)  # report.json: this report, then every finding under "findings"
+    return AuditResult(run_dir=run_dir, report=report)
