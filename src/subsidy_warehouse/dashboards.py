@@ -213,9 +213,12 @@ def run_evidence(step: str, cwd: Path) -> str:
         check=False,
     )
     output = completed.stdout + completed.stderr
-    errors = [line.strip() for line in output.splitlines() if any(m in line for m in BUILD_ERROR_MARKERS)]
+    # every failing query once (Evidence retries a failed page query and prints its error again)
+    errors = list(
+        dict.fromkeys(line.strip() for line in output.splitlines() if any(m in line for m in BUILD_ERROR_MARKERS))
+    )
     if completed.returncode != 0 or errors:
-        detail = errors[0] if errors else " ".join(output.strip().splitlines()[-2:])
+        detail = "; ".join(errors) if errors else " ".join(output.strip().splitlines()[-2:])
         raise UserFacingError(f"Evidence `{step}` failed: {detail}")
     return output
 
