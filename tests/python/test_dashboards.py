@@ -26,7 +26,7 @@ import pytest
 from helpers import BIN, PROJECT_DIR, launch_chromium, message_lines, run_cli
 from playwright.sync_api import Page, sync_playwright
 
-from subsidy_warehouse.dashboards import SOURCES_DATA, SiteHandler
+from subsidy_warehouse.dashboards import SOURCES_DATA, SiteHandler, evidence_env
 
 SITE = PROJECT_DIR / "reports" / "build"
 ARTIFACTS = PROJECT_DIR / "test-artifacts" / "dashboards"
@@ -329,6 +329,34 @@ def test_source_totals_equal_the_marts(dashboard_warehouse: Path) -> None:
             "and year_mask = (select max(year_mask) from data) order by rank_no",
         )  # fmt: skip
         assert shown == top
+
+
+def test_sources_are_what_evidences_own_sources_step_writes(dashboard_warehouse: Path, tmp_path: Path) -> None:
+    """`subsidy dashboards build` writes the sources itself (write_sources); Evidence's `sources` step, run on the same
+    copy of the warehouse, must write the same columns, types and rows in the same order, and the same manifest."""
+    reports = PROJECT_DIR / "reports"
+    theirs = tmp_path / "data"
+    completed = subprocess.run(
+        ["npx", "--no-install", "evidence", "sources"],
+        cwd=reports, env={**evidence_env(), "EVIDENCE_DATA_DIR": str(theirs)}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    ours = sorted(SITE.joinpath("data").rglob("*.parquet"))
+    assert {p.stem for p in ours} == {p.stem for p in theirs.rglob("*.parquet")} == set(SOURCE_ROWS) | POLICY_SIZED
+    with duckdb.connect() as con:
+        for parquet in ours:
+            (their_parquet,) = theirs.rglob(parquet.name)
+            compared = [
+                con.sql(f"select row_number() over () as row_no, * from read_parquet('{path}')")
+                for path in (parquet, their_parquet)
+            ]
+            assert compared[0].types == compared[1].types, parquet.stem
+            assert compared[0].fetchall() == compared[1].fetchall(), parquet.stem
+            schema = parquet.stem + ".schema.json"
+            (our_schema,), (their_schema,) = (list(folder.rglob(schema)) for folder in (reports / SOURCES_DATA, theirs))
+            assert our_schema.read_text(encoding="utf-8") == their_schema.read_text(encoding="utf-8"), schema
+    manifest = json.loads((reports / SOURCES_DATA / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["renderedFiles"] == json.loads((theirs / "manifest.json").read_text())["renderedFiles"]
 
 
 def rounded(row: tuple) -> tuple:
