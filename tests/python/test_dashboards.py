@@ -8,9 +8,15 @@ remove reports/build, so they run after the others, in this module (one worker u
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import functools
+import http.server
+import json
 import re
+import shutil
 import subprocess
+import threading
 import time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -19,6 +25,8 @@ import duckdb
 import pytest
 from helpers import BIN, PROJECT_DIR, launch_chromium, message_lines, run_cli
 from playwright.sync_api import Page, sync_playwright
+
+from subsidy_warehouse.dashboards import SOURCES_DATA, SiteHandler, evidence_env
 
 SITE = PROJECT_DIR / "reports" / "build"
 ARTIFACTS = PROJECT_DIR / "test-artifacts" / "dashboards"
@@ -74,8 +82,9 @@ def browser(site_url: str):
         chromium.close()
 
 
-@pytest.fixture()
-def page(browser, site_url: str):
+def new_page(browser, site_url: str) -> Page:
+    """A page in a fresh Chromium context; `page.problems` collects console errors, page errors and any request
+    that leaves site_url."""
     context = browser.new_context(viewport={"width": 1300, "height": 1000}, locale="zh-CN")
     page = context.new_page()
     page.problems = []
@@ -85,8 +94,27 @@ def page(browser, site_url: str):
         "request",
         lambda r: None if r.url.startswith(site_url) else page.problems.append(f"request outside localhost: {r.url}"),
     )
+    return page
+
+
+@pytest.fixture()
+def page(browser, site_url: str):
+    page = new_page(browser, site_url)
     yield page
-    context.close()
+    page.context.close()
+
+
+@contextlib.contextmanager
+def served(folder: Path):
+    """`folder` served as `subsidy dashboards serve` serves a site, on a free port of 127.0.0.1: yields its URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SiteHandler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def open_page(page: Page, url: str) -> None:
@@ -125,6 +153,8 @@ def test_page_loads_offline_without_errors(name: str, page: Page, site_url: str)
         assert charts.count() > 0, "no chart rendered"
         assert charts.first.locator("canvas, svg").count() > 0
     assert "Error" not in page.locator("article, main").first.inner_text()
+    page.get_by_text("上城区人工智能先导区").first.wait_for()
+    assert english_words(page.locator("body").inner_text()) == set()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     assert page.problems == []
@@ -303,6 +333,34 @@ def test_source_totals_equal_the_marts(dashboard_warehouse: Path) -> None:
         assert shown == top
 
 
+def test_sources_are_what_evidences_own_sources_step_writes(dashboard_warehouse: Path, tmp_path: Path) -> None:
+    """`subsidy dashboards build` writes the sources itself (write_sources); Evidence's `sources` step, run on the same
+    copy of the warehouse, must write the same columns, types and rows in the same order, and the same manifest."""
+    reports = PROJECT_DIR / "reports"
+    theirs = tmp_path / "data"
+    completed = subprocess.run(
+        ["npx", "--no-install", "evidence", "sources"],
+        cwd=reports, env={**evidence_env(), "EVIDENCE_DATA_DIR": str(theirs)}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    ours = sorted(SITE.joinpath("data").rglob("*.parquet"))
+    assert {p.stem for p in ours} == {p.stem for p in theirs.rglob("*.parquet")} == set(SOURCE_ROWS) | POLICY_SIZED
+    with duckdb.connect() as con:
+        for parquet in ours:
+            (their_parquet,) = theirs.rglob(parquet.name)
+            compared = [
+                con.sql(f"select row_number() over () as row_no, * from read_parquet('{path}')")
+                for path in (parquet, their_parquet)
+            ]
+            assert compared[0].types == compared[1].types, parquet.stem
+            assert compared[0].fetchall() == compared[1].fetchall(), parquet.stem
+            schema = parquet.stem + ".schema.json"
+            (our_schema,), (their_schema,) = (list(folder.rglob(schema)) for folder in (reports / SOURCES_DATA, theirs))
+            assert our_schema.read_text(encoding="utf-8") == their_schema.read_text(encoding="utf-8"), schema
+    manifest = json.loads((reports / SOURCES_DATA / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["renderedFiles"] == json.loads((theirs / "manifest.json").read_text())["renderedFiles"]
+
+
 def rounded(row: tuple) -> tuple:
     """A row read from parquet (Evidence stores every number as a double) as Decimals to the cent."""
     return tuple(Decimal(str(v)).quantize(Decimal("0.01")) if isinstance(v, float) else v for v in row)
@@ -367,17 +425,13 @@ def test_english_words_outside_the_allow_list_are_found() -> None:
     assert english_words("贷款期限超过5年Home页，主体enterprise|institution") == {"Home", "enterprise|institution"}
 
 
-def test_pages_show_no_english_words(page: Page, site_url: str, dashboard_warehouse: Path) -> None:
+def test_company_page_shows_no_english_words(page: Page, site_url: str, dashboard_warehouse: Path) -> None:
+    # the other pages are checked by test_page_loads_offline_without_errors
     company = company_with_a_few_awards(dashboard_warehouse, prerendered=True)[0]
-    found = {}
-    for path in [*PAGES.values(), f"/companies/{company}"]:
-        open_page(page, site_url + path)
-        page.get_by_text("上城区人工智能先导区").first.wait_for()
-        page.wait_for_timeout(500)
-        words = english_words(page.locator("body").inner_text())
-        if words:
-            found[path] = sorted(words)
-    assert found == {}
+    open_page(page, f"{site_url}/companies/{company}")
+    page.get_by_text("上城区人工智能先导区").first.wait_for()
+    page.wait_for_timeout(500)
+    assert english_words(page.locator("body").inner_text()) == set()
     assert page.problems == []
 
 
@@ -422,12 +476,62 @@ def broken_page():
     BROKEN_PAGE.unlink(missing_ok=True)
 
 
-def test_a_failing_page_query_fails_the_build(broken_page: Path, sample_warehouse: Path) -> None:
-    completed = run_cli("dashboards", "build", "--warehouse", str(sample_warehouse))
+# What a real warehouse can have none of: findings (a clean audit), open balances, cap use or payments (a new year).
+# Each empties these sources, which must still build and show an empty table or chart, not break the site.
+EMPTIED = {
+    "delete from audit.exceptions": {"findings", "finding_totals", "company_findings"},
+    "update marts.fct_awards set open_balance_amount = 0": {"open_balances"},
+    "delete from marts.agg_cap_utilization": {"company_cap_room", "cap_use"},
+    "delete from marts.fct_disbursements": {"monthly_payments", "company_payments"},
+}
+# Where Evidence's build writes the site before it is copied to reports/build (which the refused build removes).
+EVIDENCE_SITE = PROJECT_DIR / "reports" / ".evidence" / "template" / "build"
+
+
+def test_a_failing_page_query_fails_the_build_and_empty_sources_do_not(
+    broken_page: Path, sample_warehouse: Path, tmp_path: Path, browser
+) -> None:
+    """One build for two refusals: the broken page must fail it, and sources with no rows must not (this build is
+    the one that proves it, so that the module needs no third Evidence build)."""
+    warehouse = tmp_path / "empty-sources.duckdb"
+    shutil.copyfile(sample_warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        for statement in EMPTIED:
+            con.execute(statement)
+    completed = run_cli("dashboards", "build", "--warehouse", str(warehouse), "--company-pages", "1")
     assert completed.returncode == 2, completed.stdout
-    assert "Error in Query" in completed.stderr or "no_such_table" in completed.stderr
     assert "Traceback" not in completed.stderr
     assert not (PROJECT_DIR / "reports" / "build").exists(), "a broken site was left behind"
+    # the error names every failing query: the broken page's, and nothing the empty sources did
+    (message,) = message_lines(completed.stderr)
+    failures = message.split("failed: ", 1)[1].split("; ")
+    assert failures and all("no_such_table" in failure for failure in failures), message
+    emptied = set().union(*EMPTIED.values())
+    with duckdb.connect() as con:
+        for source in emptied:
+            (parquet,) = (PROJECT_DIR / "reports" / SOURCES_DATA).rglob(f"{source}.parquet")
+            relation = con.sql(f"select * from read_parquet('{parquet}')")
+            assert relation.fetchall() == [] and len(relation.columns) > 1, source
+    # every other page was built from them: each opens in Chromium without an error, empty parts say so in Chinese
+    # the prerendered company page (its stored query results are in the site; `serve` would answer for the others)
+    (company,) = json.loads((PROJECT_DIR / "reports" / ".company-pages.json").read_text(encoding="utf-8"))
+    company = company.removeprefix("/companies/")
+    with served(EVIDENCE_SITE) as url:
+        for path in [*PAGES.values(), f"/companies/{company}"]:
+            page = new_page(browser, url)
+            open_page(page, url + path)
+            page.get_by_text("上城区人工智能先导区").first.wait_for()
+            page.wait_for_timeout(500)
+            text = page.locator("article, main").first.inner_text()
+            # this warehouse has no audit: 数据质量 names the command to run, `subsidy audit`
+            body = page.locator("body").inner_text().replace("subsidy audit", "")
+            assert "Error" not in text and english_words(body) == set(), path
+            if path in {"/findings", "/bureaus", f"/companies/{company}"}:
+                assert "暂无数据" in text, path
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"empty-sources{path.replace('/', '-')}.png"), full_page=True)
+            assert page.problems == [], path
+            page.context.close()
 
 
 def test_build_without_a_warehouse_says_why(tmp_path: Path) -> None:

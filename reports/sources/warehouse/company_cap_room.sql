@@ -10,4 +10,4 @@ select
     cast(annual_cap_room_left / 10000 as double) as annual_cap_room_left_wan
 from marts.agg_cap_utilization
 where annual_cap is not null
-order by beneficiary_id, clause_code
+order by beneficiary_id, clause_code, award_year

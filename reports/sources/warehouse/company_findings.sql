@@ -14,4 +14,4 @@ where e.beneficiary_id is not null
 qualify row_number() over (
     partition by e.beneficiary_id order by e.amount_at_issue desc nulls last, e.severity, e.record_id, e.exception_id
 ) <= 10
-order by e.beneficiary_id, e.record_id
+order by e.beneficiary_id, e.record_id, e.exception_id
