@@ -26,7 +26,7 @@ import duckdb
 from . import progress
 from .audit.fingerprint import file_sha256
 from .audit.model import load_rule_catalogue
-from .audit.report import CATEGORY_ZH, SEVERITY_ZH, STATUS_ZH
+from .audit.report import CATEGORY_ZH, SEVERITY_ZH, STATUS_ZH, read_report_head
 from .errors import UserFacingError
 from .locks import exclusive_lock
 from .paths import project_dir
@@ -84,7 +84,7 @@ def latest_audit_of(warehouse: Path, audits_dir: Path) -> tuple[Path, dict] | No
     digest = file_sha256(warehouse)
     for run_dir in sorted((p for p in audits_dir.iterdir() if p.is_dir()), reverse=True):
         try:
-            report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
+            report = read_report_head(run_dir / "report.json")
         except (OSError, ValueError):
             continue
         if report.get("fingerprint", {}).get("warehouse_sha256") == digest:

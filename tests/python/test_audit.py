@@ -22,6 +22,7 @@ import pytest
 from helpers import PROJECT_DIR, launch_chromium, run_cli, xlsx_cells
 from playwright.sync_api import sync_playwright
 
+from subsidy_warehouse.audit.report import read_report_head
 from subsidy_warehouse.exports import FORMULA_TRIGGERS
 from subsidy_warehouse.identifiers import find_personal_ids, mask_resident_id, resident_id_check_char
 
@@ -185,6 +186,9 @@ def test_problem_sample_fails_and_reruns_identically(sample_warehouse: Path, sam
     assert {"over_cap", "overpaid", "paid_without_approval"} <= set(first_report["verdict"]["fatal_rules_failed"])
     assert first_report["findings"] == second_report["findings"]
     assert first_report["fingerprint"] == second_report["fingerprint"]
+    # what the dashboards read of a report: all of it but the findings, without loading them
+    assert first_report["findings"]
+    assert read_report_head(first_dir / "report.json") == {k: v for k, v in first_report.items() if k != "findings"}
     # every rule of audit.exceptions was found again with the same number of records
     with duckdb.connect(str(sample_warehouse), read_only=True) as con:
         stored = dict(con.execute("select rule_code, count(*) from audit.exceptions group by 1").fetchall())
@@ -212,6 +216,21 @@ def test_problem_sample_fails_and_reruns_identically(sample_warehouse: Path, sam
             ).fetchall()
         ]
     assert personal and not [number for number in personal if number in report_text]
+
+
+def test_report_head_is_read_without_the_findings_in_any_layout(tmp_path: Path) -> None:
+    # a finding's text may hold the very key that separates the findings, and an older report is indented
+    report = {
+        "verdict": {"findings": 2},
+        "rules": [{"first_failing_records": [{"detail": 'x,"findings":[1]'}]}],
+        "totals": {"by_bureau": [{"bureau": "区科技局", "findings": 2}]},
+    }
+    findings = [{"detail": ',"findings":['}, {"detail": "}"}]
+    compact = json.dumps({**report, "findings": findings}, ensure_ascii=False, separators=(",", ":"))
+    indented = json.dumps({**report, "findings": findings}, ensure_ascii=False, indent=2)
+    for name, text in (("compact.json", compact), ("indented.json", indented)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        assert read_report_head(tmp_path / name) == report, name
 
 
 def test_report_opens_offline_in_chromium(sample_audits) -> None:

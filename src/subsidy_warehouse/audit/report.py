@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import shutil
@@ -117,6 +118,29 @@ def dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+# report.json is the report followed by its findings, as ReportFiles.finish writes it: compact JSON whose last key
+# is "findings". Inside a JSON string a quote is escaped, so this text can only be that key.
+FINDINGS_KEY = ',"findings":['
+
+
+def read_report_head(path: Path) -> dict:
+    """report.json without its findings, read without loading them (at 10M applications they are 640 MB of JSON,
+    several GB as Python objects): the text up to FINDINGS_KEY, closed. A report written otherwise (an older,
+    indented one) is read whole."""
+    head = ""
+    with path.open(encoding="utf-8") as handle:
+        while chunk := handle.read(1 << 20):
+            head += chunk
+            at = head.find(FINDINGS_KEY)
+            if at != -1:
+                with contextlib.suppress(ValueError):
+                    return json.loads(head[:at] + "}")
+                break
+    report = json.loads(path.read_text(encoding="utf-8"))
+    report.pop("findings", None)
+    return report
+
+
 class ReportFiles:
     """An audit run's four files. The findings come a batch at a time, in report order (`add`), and go straight
     to findings.csv, findings.xlsx and a scratch file of report.json's findings; `finish` writes the rest once
@@ -155,7 +179,7 @@ class ReportFiles:
         with (self.run_dir / "report.json").open("w", encoding="utf-8") as out, self.findings_json.open(
             encoding="utf-8"
         ) as rows:
-            out.write(head[:-1] + ',"findings":[')
+            out.write(head[:-1] + FINDINGS_KEY)
             shutil.copyfileobj(rows, out, 1 << 20)
             out.write("]}\n")
         self.findings_json.unlink()
