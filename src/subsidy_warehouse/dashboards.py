@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from . import progress
-from .audit.fingerprint import file_sha256
+from .audit.fingerprint import file_sha256, quote
 from .audit.model import load_rule_catalogue
 from .audit.report import CATEGORY_ZH, SEVERITY_ZH, STATUS_ZH, read_report_head
 from .errors import UserFacingError
@@ -270,11 +270,11 @@ def write_sources(copy: Path, reports: Path) -> dict[str, int]:
                 all_null = set()
                 if nullable:
                     counts = con.execute(
-                        f"select count(*), {', '.join(f'count({quoted(c)})' for c in nullable)} from ({query}\n)"
+                        f"select count(*), {', '.join(f'count({quote(c)})' for c in nullable)} from ({query}\n)"
                     ).fetchone()
                     all_null = {c for c, n in zip(nullable, counts[1:], strict=True) if counts[0] and not n}
                 casts = ", ".join(
-                    f"cast({quoted(c)} as {'double' if c in all_null else PARQUET_TYPES[kind]}) as {quoted(c)}"
+                    f"cast({quote(c)} as {'double' if c in all_null else PARQUET_TYPES[kind]}) as {quote(c)}"
                     for c, kind in columns
                 )
                 parquet = folder / f"{name}.parquet"
@@ -293,10 +293,6 @@ def write_sources(copy: Path, reports: Path) -> dict[str, int]:
     manifest = {"renderedFiles": {SOURCE_NAME: rendered}}
     (data / "manifest.json").write_text(json.dumps(manifest, separators=(",", ":")), encoding="utf-8")
     return rows
-
-
-def quoted(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
 
 
 def list_company_pages(copy: Path, reports: Path, limit: int) -> int:

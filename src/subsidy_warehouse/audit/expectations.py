@@ -43,6 +43,7 @@ import yaml
 
 from ..errors import UserFacingError
 from ..paths import project_dir
+from .fingerprint import quote
 from .model import Check, CheckStatus, Finding
 from .store import FindingStore
 
@@ -356,10 +357,9 @@ def columns_with_nulls(con: duckdb.DuckDBPyConnection, sql: str, schema: pa.Sche
     typed = [f.name for f in schema if pa.types.is_integer(f.type) or pa.types.is_boolean(f.type)]
     if not typed:
         return set()
-    quoted = ['"' + name.replace('"', '""') + '"' for name in typed]
     with con.cursor() as cursor:
         counts = cursor.execute(
-            f"select {', '.join(f'count(*) - count({q})' for q in quoted)} from ({sql}) as frame"
+            f"select {', '.join(f'count(*) - count({quote(name)})' for name in typed)} from ({sql}) as frame"
         ).fetchone()
     return {name for name, nulls in zip(typed, counts, strict=True) if nulls}
 
