@@ -61,6 +61,13 @@
     {{ subsidy_warehouse.regex_replace_all(subsidy_warehouse.fold_identifier(column), '[0-9]{15,}[Xx]?', '#') }}
 {%- endmacro %}
 
+{#- On a daily load, int_awards_static_limits as the last build left it (the awards and their scopes before this
+    load), read before that model replaces its rows; none on a full build, which recomputes everything. -#}
+{% macro awards_before_this_load() -%}
+    {%- set previous = adapter.get_relation(database=this.database, schema=this.schema, identifier='int_awards_static_limits') -%}
+    {{ return(none if flags.FULL_REFRESH else previous) }}
+{%- endmacro %}
+
 {#- Approved awards whose caps a daily load recomputes (model int_awards_to_recompute). -#}
 {% macro awards_to_recompute() -%}
     select application_id from {{ ref('int_awards_to_recompute') }}

@@ -13,8 +13,8 @@
 -- depends_on: {{ ref('base_raw__applications') }}
 -- depends_on: {{ ref('base_raw__beneficiaries') }}
 -- depends_on: {{ ref('int_policy_parameters') }}
-{%- set previous = adapter.get_relation(database=this.database, schema=this.schema, identifier='int_awards_static_limits') %}
-{%- if previous is none or flags.FULL_REFRESH %}
+{%- set previous = awards_before_this_load() %}
+{%- if previous is none %}
 select cast(null as {{ text_type() }}) as application_id
 where false
 {%- else %}

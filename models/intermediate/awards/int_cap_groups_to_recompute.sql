@@ -4,8 +4,8 @@
 -- lifetime total spans its years, so whole groups are recomputed. Empty on a full build.
 -- depends_on: {{ ref('int_awards_to_recompute') }}
 -- depends_on: {{ ref('int_applications_resolved') }}
-{%- set previous = adapter.get_relation(database=this.database, schema=this.schema, identifier='int_awards_static_limits') %}
-{%- if previous is none or flags.FULL_REFRESH %}
+{%- set previous = awards_before_this_load() %}
+{%- if previous is none %}
 select cast(null as {{ text_type() }}) as beneficiary_id, cast(null as {{ text_type() }}) as clause_code
 where false
 {%- else %}
