@@ -6,6 +6,9 @@ SHELL := /bin/bash
 UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv-bootstrap/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
+# Installed packages are compiled to bytecode once, at install: where PYTHONDONTWRITEBYTECODE is set (as on
+# this machine) Python would otherwise compile dbt anew at every start of the CLI (dbt's import 2.5 s → 1.3 s).
+export UV_COMPILE_BYTECODE := 1
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 

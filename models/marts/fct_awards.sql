@@ -11,6 +11,11 @@ with awards as (
     {%- endif %}
 ),
 
+-- what the cap arithmetic does not carry along
+applications as (
+    select * from {{ ref('int_applications_resolved') }}
+),
+
 payments as (
     select * from {{ ref('int_application_payments') }}
 )
@@ -19,21 +24,21 @@ select
     -- ids
     awards.application_id,
     awards.beneficiary_id,
-    awards.beneficiary_name,
+    applications.beneficiary_name,
     awards.beneficiary_type,
     awards.clause_code,
-    awards.measure_code,
+    applications.measure_code,
     awards.project_id,
     awards.approving_bureau,
-    awards.approving_bureau_code,
+    applications.approving_bureau_code,
     -- period
     awards.award_year,
-    awards.applied_on,
+    applications.applied_on,
     awards.approved_on,
     -- amounts
-    awards.requested_amount,
+    applications.requested_amount,
     awards.approved_amount,
-    awards.base_amount,
+    applications.base_amount,
     awards.eligible_amount,
     awards.within_cap_amount,
     awards.over_cap_amount,
@@ -48,10 +53,10 @@ select
     awards.lifetime_cap_room,
     awards.binding_limit,
     awards.ineligible_reason,
-    awards.tier,
-    awards.loan_principal,
-    awards.loan_start_on,
-    awards.loan_end_on,
+    applications.tier,
+    applications.loan_principal,
+    applications.loan_start_on,
+    applications.loan_end_on,
     awards.lpr_effective_on,
     awards.lpr_pct,
     -- money out
@@ -60,5 +65,7 @@ select
     {{ money_total('awards.approved_amount - coalesce(payments.net_disbursed_amount, 0)') }} as open_balance_amount,
     payments.last_paid_on
 from awards
+inner join applications
+    on awards.application_id = applications.application_id
 left join payments
     on awards.application_id = payments.application_id

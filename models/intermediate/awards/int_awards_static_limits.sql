@@ -8,7 +8,7 @@
 -- (and, before this model replaces its rows, the groups of agg_cap_utilization they were in)
 -- depends_on: {{ ref('int_cap_groups_to_recompute') }}
 {{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_rows_to_recompute('application_id', awards_to_recompute()) }}") }}
-with applications as (
+with applications as {{ inlined_cte() }} (
     select * from {{ ref('int_applications_resolved') }}
     where status = 'approved' and is_beneficiary_known and is_clause_known
     {%- if is_incremental() %}
@@ -42,7 +42,7 @@ lpr_in_force as (
     inner join lpr_rates on lpr_rates.effective_on <= applications.loan_start_on
 ),
 
-joined as (
+joined as {{ inlined_cte() }} (
     select
         applications.*,
         clauses.is_monetary,
@@ -107,7 +107,7 @@ limits as (
 
 -- an earlier award uses a once-only award up, or excludes the other exclusive clauses, only when it was
 -- itself eligible and worth more than 0
-counted as (
+counted as {{ inlined_cte() }} (
     select
         *,
         is_monetary and not is_type_not_allowed and missing_basis_detail is null
@@ -158,8 +158,40 @@ reasons as (
     from once_only_checked
 )
 
+-- only what the running caps, the audit rules, daily loads and fct_awards read: the application's other
+-- columns come to fct_awards from int_applications_resolved (at 10M applications, writing every column of
+-- every award again here and in int_awards_capped was most of these two models' time)
 select
-    *,
+    -- ids and the scopes of the caps
+    application_id,
+    beneficiary_id,
+    clause_code,
+    project_id,
+    exclusive_group,
+    award_year,
+    approved_on,
+    -- what the audit rules report
+    beneficiary_type,
+    allowed_beneficiary_types,
+    approving_bureau,
+    approved_amount,
+    -- running caps of the clause
+    project_cap,
+    annual_cap,
+    lifetime_cap,
+    -- static limits and eligibility
+    lpr_effective_on,
+    lpr_pct,
+    missing_basis_detail,
+    is_type_not_allowed,
+    is_once_only_repeat,
+    per_award_limit,
+    ratio_limit,
+    tier_limit,
+    interest_limit,
+    is_counted,
+    is_excluded_by_stacking,
+    ineligible_reason,
     -- null when the clause sets no static limit at all (only running caps, or none); cast because
     -- PostgreSQL's least() and case drop the scale of DECIMAL(18,2) operands
     cast(case
