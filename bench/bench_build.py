@@ -15,7 +15,7 @@ Medians of --runs rounds (default 3). Wall time and peak RSS of each step come f
 separate process. Results go to bench/results.json (and are printed as the README's table).
 
     .venv/bin/python bench/bench_build.py [--sizes 100k,1M] [--runs 3] [--dashboards]
-    BENCH_10M=1 .venv/bin/python bench/bench_build.py --sizes 10M --runs 1
+    BENCH_10M=1 .venv/bin/python bench/bench_build.py --sizes 10M --runs 1 [--raw-dir FILES_OF_10M]
 """
 
 from __future__ import annotations
@@ -195,9 +195,12 @@ def median_step(samples: list[dict]) -> dict:
     }
 
 
-def bench_size(label: str, runs: int, work: Path, dashboards: bool) -> dict:
-    raw = work / "raw"
-    generation = timed(subsidy("generate", "--out", str(raw), "--scale", str(SCALES[label])))
+def bench_size(label: str, runs: int, work: Path, dashboards: bool, raw: Path | None = None) -> dict:
+    """One size, generated into `work` unless `raw` already holds its files (generate is then not timed)."""
+    generation = None
+    if raw is None:
+        raw = work / "raw"
+        generation = timed(subsidy("generate", "--out", str(raw), "--scale", str(SCALES[label])))
     applications = sum(1 for _ in (raw / "applications.csv").open("rb")) - 1
     samples: dict[str, list[dict]] = {key: [] for key in (
         "raw_load", "raw_load_plain", "build", "build_plain", "audit", "audit_plain", "daily",
@@ -233,7 +236,8 @@ def bench_size(label: str, runs: int, work: Path, dashboards: bool) -> dict:
         samples["daily"].append(daily_load(raw, work / "daily"))
     result = {
         "applications": applications,
-        "generate": {"seconds": generation["seconds"], "rss_mb": generation["rss_mb"]},
+        "generate": {"seconds": generation["seconds"], "rss_mb": generation["rss_mb"]} if generation else None,
+        **({"raw_dir": str(raw)} if generation is None else {}),
         **{step: median_step(values) for step, values in samples.items() if values},
         "plain_build_parts": {k: round(statistics.median(p[k] for p in plain_parts), 2) for k in plain_parts[0]},
     }
@@ -276,7 +280,8 @@ def print_table(results: dict) -> None:
     print("| size | step | product s | product MB | plain DuckDB s | plain MB | ratio |")
     print("|---|---|---|---|---|---|---|")
     for label, r in results["sizes"].items():
-        print(f"| {label} | generate | {r['generate']['seconds']} | {r['generate']['rss_mb']} | | | |")
+        if r["generate"]:
+            print(f"| {label} | generate | {r['generate']['seconds']} | {r['generate']['rss_mb']} | | | |")
         for step in ("raw_load", "build", "audit"):
             p, q = r[step], r[f"{step}_plain"]
             print(f"| {label} | {step} | {p['seconds']} | {p['rss_mb']} | {q['seconds']} | {q['rss_mb']} | {p['ratio_to_plain']} |")
@@ -295,14 +300,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--dashboards", action="store_true")
     parser.add_argument("--out", type=Path, default=BENCH / "results.json")
+    parser.add_argument("--raw-dir", type=Path, help="raw files already generated at the one size given (10M takes "
+                        "7 minutes to generate): read them instead of generating")  # fmt: skip
     args = parser.parse_args()
     sizes = [s for s in args.sizes.split(",") if s]
+    if args.raw_dir and (len(sizes) != 1 or not (args.raw_dir / "applications.csv").is_file()):
+        raise SystemExit("--raw-dir needs exactly one size in --sizes and a folder with the raw files of that size.")
     if "10M" in sizes and os.environ.get("BENCH_10M") != "1":
         raise SystemExit("10M takes an hour and 30 GB of disk: set BENCH_10M=1 to run it.")
     results = {"machine": {"cores": os.cpu_count()}, "started": time.strftime("%Y-%m-%d %H:%M"), "sizes": {}}
     for label in sizes:
         with tempfile.TemporaryDirectory(prefix=f"bench-{label}-") as work:
-            results["sizes"][label] = bench_size(label, args.runs, Path(work), args.dashboards)
+            results["sizes"][label] = bench_size(label, args.runs, Path(work), args.dashboards, args.raw_dir)
         args.out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print_table(results)
     print(f"results: {args.out}")

@@ -19,7 +19,9 @@ select
                    "case when max(id_versions) = 1 then '内容相同，保留一条' else '内容不一致，全部拒收' end"]) }}
         as detail
 from {{ ref(model) }}
-where {{ key }} is not null
+-- the base model has counted each identifier's copies (id_copies): only those rows are grouped (grouping every
+-- identifier took a third of audit.exceptions' time at 10M applications)
+where {{ key }} is not null and id_copies > 1
 group by {{ key }}
 having count(*) > 1
 {% if not loop.last %}union all{% endif %}
