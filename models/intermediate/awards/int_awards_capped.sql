@@ -10,7 +10,7 @@
     ('annual', 'passed_project_cap', 'beneficiary_id, clause_code, award_year'),
     ('lifetime', 'passed_annual_cap', 'beneficiary_id, clause_code'),
 ] %}
-with static_limits as {{ inlined_cte() }} (
+with static_limits as {{ cte_hint('not materialized') }} (
     select * from {{ ref('int_awards_static_limits') }}
     {%- if is_incremental() %}
     where application_id in ({{ awards_to_recompute() }})

@@ -8,7 +8,7 @@
 -- (and, before this model replaces its rows, the groups of agg_cap_utilization they were in)
 -- depends_on: {{ ref('int_cap_groups_to_recompute') }}
 {{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_rows_to_recompute('application_id', awards_to_recompute()) }}") }}
-with applications as {{ inlined_cte() }} (
+with applications as {{ cte_hint('not materialized') }} (
     select * from {{ ref('int_applications_resolved') }}
     where status = 'approved' and is_beneficiary_known and is_clause_known
     {%- if is_incremental() %}
@@ -42,7 +42,7 @@ lpr_in_force as (
     inner join lpr_rates on lpr_rates.effective_on <= applications.loan_start_on
 ),
 
-joined as {{ inlined_cte() }} (
+joined as {{ cte_hint('not materialized') }} (
     select
         applications.*,
         clauses.is_monetary,
@@ -107,7 +107,7 @@ limits as (
 
 -- an earlier award uses a once-only award up, or excludes the other exclusive clauses, only when it was
 -- itself eligible and worth more than 0
-counted as {{ inlined_cte() }} (
+counted as {{ cte_hint('not materialized') }} (
     select
         *,
         is_monetary and not is_type_not_allowed and missing_basis_detail is null

@@ -36,7 +36,7 @@ with recursive awards as (
 ),
 
 -- each award sits in one beneficiary scope and, with a project, in one project scope
-scope_members as {{ materialized_cte() }} (
+scope_members as {{ cte_hint('materialized') }} (
     select {{ key_hash(['application_id']) }} as award_key, {{ key_hash(["'beneficiary'", 'beneficiary_id', 'cap_group']) }} as scope_key
     from awards
     union

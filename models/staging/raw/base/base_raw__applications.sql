@@ -50,7 +50,7 @@ typed as (
     from cleaned
 ),
 
-checked as {{ materialized_cte() }} (
+checked as {{ cte_hint('materialized') }} (
     select
         *,
         {{ beneficiary_ref_hash('normalised_beneficiary_id') }} as beneficiary_ref_hash,

@@ -91,7 +91,7 @@ checked as (
     from placed
 ),
 
-published as {{ materialized_cte() }} (
+published as {{ cte_hint('materialized') }} (
     select
         *,
         case when is_personal_id

@@ -31,7 +31,7 @@ typed as (
     from cleaned
 ),
 
-checked as {{ materialized_cte() }} (
+checked as {{ cte_hint('materialized') }} (
     select
         *,
         {{ join_reasons([
