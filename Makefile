@@ -78,7 +78,8 @@ demo: setup
 # One worker per core (at most 4); each module runs on one worker, so its module fixtures are built once, and
 # modules start in collection order (tests/conftest.py puts the longest first) instead of xdist's by test count.
 # Python may write its bytecode caches (.pyc) here even where PYTHONDONTWRITEBYTECODE is set: the tests start
-# the CLI hundreds of times, and without them every start compiles dbt, Great Expectations and polars anew.
+# the CLI hundreds of times, and without them every start compiles the project's own modules anew (and dbt,
+# Great Expectations and polars too, in a .venv installed before UV_COMPILE_BYTECODE above).
 test: setup browser postgres
 	.venv/bin/ruff check src tests bench
 	env -u PYTHONDONTWRITEBYTECODE .venv/bin/pytest -n auto --maxprocesses 4 --dist loadscope --no-loadscope-reorder

@@ -158,9 +158,10 @@ reasons as (
     from once_only_checked
 )
 
--- only what the running caps, the audit rules, daily loads and fct_awards read: the application's other
--- columns come to fct_awards from int_applications_resolved (at 10M applications, writing every column of
--- every award again here and in int_awards_capped was most of these two models' time)
+-- only what the running caps, the audit rules, daily loads and fct_awards read, and the flags behind
+-- ineligible_reason: the application's other columns come to fct_awards from int_applications_resolved (at 10M
+-- applications, writing every column of every award again here and in int_awards_capped was most of these
+-- two models' time)
 select
     -- ids and the scopes of the caps
     application_id,
