@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from enum import StrEnum
 from pathlib import Path
@@ -37,6 +38,13 @@ SANDBOX_SETTINGS: dict[str, str | bool] = {
     "temp_directory": "",
     "lock_configuration": True,
 }
+
+
+def memory_limit() -> str:
+    """DuckDB's memory bound for the product's own heavy connections (a build, the reading sets, the dashboards'
+    copy): SUBSIDY_MEMORY_LIMIT, default 3GB, which keeps a build of 10M applications within 4 GB. dbt's
+    connections read the same variable (profiles.yml)."""
+    return os.environ.get("SUBSIDY_MEMORY_LIMIT", "3GB")
 
 
 def open_read_only(warehouse: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:

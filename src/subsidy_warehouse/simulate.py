@@ -26,7 +26,7 @@ from .audit.dbt_checks import READ_ONLY_TARGET
 from .dbt_runner import compiled_once, run_dbt
 from .errors import UserFacingError
 from .exports import ExportWorkbook, without_personal_ids
-from .query import open_read_only
+from .query import memory_limit, open_read_only
 from .summary import wan
 
 PROJECT = "subsidy_warehouse"
@@ -171,7 +171,10 @@ class CapSimulator:
         self.compiled, self.relations = compile_chain(self.warehouse)
         self.compile_seconds = time.perf_counter() - started
         self.catalog = self.relations[CHAIN[0]].split(".")[0].strip('"')
-        self.con = duckdb.connect()
+        # bounded like a build, spilling into a private folder: unbounded, the reading sets of the dashboards took
+        # 6.8 GB at 10M applications (3.2 GB bounded, in the same time)
+        self.scratch = tempfile.TemporaryDirectory(prefix="subsidy-simulate-")
+        self.con = duckdb.connect(config={"memory_limit": memory_limit(), "temp_directory": self.scratch.name})
         escaped = str(self.warehouse).replace("'", "''")
         self.con.execute(f"attach '{escaped}' as \"{self.catalog}\" (read_only)")
         # nothing but the attached warehouse: no other file, no URL, no extension, settings locked
@@ -184,6 +187,7 @@ class CapSimulator:
 
     def close(self) -> None:
         self.con.close()
+        self.scratch.cleanup()
 
     def run(self, readings: list[Reading], only_changed: bool = False) -> str:
         """Recompute the chain under `readings` (already checked); returns the in-memory awards table.
