@@ -20,7 +20,7 @@ from . import progress
 from .dbt_runner import run_dbt
 from .errors import UserFacingError
 from .paths import project_dir
-from .query import memory_limit, open_read_only
+from .query import duckdb_memory_limit, open_read_only
 from .raw_loader import AppendPoint, RawFileRead, append_points, append_raw_schema, check_raw_dir, write_raw_schema
 
 # Older DuckDB builds cannot open files written in DuckDB 2.0's default storage format. v1.3.0 is the oldest
@@ -38,7 +38,7 @@ def writer_settings() -> dict[str, str]:
     dbt runs under too (profiles.yml)."""
     return {
         "storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION,
-        "memory_limit": memory_limit(),
+        "memory_limit": duckdb_memory_limit(),
         "preserve_insertion_order": "false",
     }
 

@@ -30,7 +30,7 @@ from .audit.report import CATEGORY_ZH, SEVERITY_ZH, STATUS_ZH, read_report_head
 from .errors import UserFacingError
 from .locks import exclusive_lock
 from .paths import project_dir
-from .query import memory_limit, open_read_only
+from .query import duckdb_memory_limit, open_read_only
 from .simulate import ReadingTables, reading_tables
 
 # Company pages prerendered by default (the largest beneficiaries); the rest render in the browser. At least
@@ -196,7 +196,7 @@ def copy_for_dashboards(warehouse: Path, audits_dir: Path, target: Path) -> Path
     audit = latest_audit_of(warehouse, audits_dir)
     readings = reading_tables(warehouse)
     try:
-        with duckdb.connect(str(staging), config={"memory_limit": memory_limit()}) as con:
+        with duckdb.connect(str(staging), config={"memory_limit": duckdb_memory_limit()}) as con:
             write_audit_tables(con, audit)
             write_reading_tables(con, readings)
             write_award_years(con)
@@ -257,7 +257,7 @@ def write_sources(copy: Path, reports: Path) -> dict[str, int]:
     with no rows gets a valid Parquet file with no rows (evidence-dev/evidence#2466). Returns the rows per source."""
     data = reports / SOURCES_DATA
     rendered, rows = [], {}
-    with duckdb.connect(str(copy), read_only=True, config={"memory_limit": memory_limit()}) as con:
+    with duckdb.connect(str(copy), read_only=True, config={"memory_limit": duckdb_memory_limit()}) as con:
         for sql_file in sorted((reports / SOURCE_QUERIES).glob("*.sql")):
             name = sql_file.stem
             query = sql_file.read_text(encoding="utf-8").strip().rstrip(";")
@@ -297,7 +297,7 @@ def write_sources(copy: Path, reports: Path) -> dict[str, int]:
 
 def list_company_pages(copy: Path, reports: Path, limit: int) -> int:
     """Write the prerendered company pages (largest approved totals first) for reports/svelte.config.js."""
-    with duckdb.connect(str(copy), read_only=True, config={"memory_limit": memory_limit()}) as con:
+    with duckdb.connect(str(copy), read_only=True, config={"memory_limit": duckdb_memory_limit()}) as con:
         ids = [
             beneficiary_id
             for (beneficiary_id,) in con.execute(

@@ -40,7 +40,7 @@ SANDBOX_SETTINGS: dict[str, str | bool] = {
 }
 
 
-def memory_limit() -> str:
+def duckdb_memory_limit() -> str:
     """DuckDB's memory bound for the product's own heavy connections (a build, the reading sets, the dashboards'
     copy): SUBSIDY_MEMORY_LIMIT, default 3GB, which keeps a build of 10M applications within 4 GB. dbt's
     connections read the same variable (profiles.yml)."""
