@@ -40,11 +40,11 @@ SANDBOX_SETTINGS: dict[str, str | bool] = {
 }
 
 
-def duckdb_memory_limit() -> str:
-    """DuckDB's memory bound for the product's own heavy connections (a build, the reading sets, the dashboards'
-    copy): SUBSIDY_MEMORY_LIMIT, default 3GB, which keeps a build of 10M applications within 4 GB. dbt's
-    connections read the same variable (profiles.yml)."""
-    return os.environ.get("SUBSIDY_MEMORY_LIMIT", "3GB")
+def duckdb_memory_limit(default: str = "3GB") -> str:
+    """DuckDB's memory bound for the product's own heavy connections (a build, the audit, the reading sets, the
+    dashboards' copy): SUBSIDY_MEMORY_LIMIT, else `default` (3GB keeps a build of 10M applications within 4 GB).
+    dbt's connections read the same variable (profiles.yml)."""
+    return os.environ.get("SUBSIDY_MEMORY_LIMIT", default)
 
 
 def open_read_only(warehouse: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:

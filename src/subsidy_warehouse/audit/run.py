@@ -6,7 +6,6 @@ compiled tests and every other query run here on one read-only, sandboxed connec
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections import defaultdict
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from .. import progress
 from ..errors import UserFacingError
-from ..query import open_read_only
+from ..query import duckdb_memory_limit, open_read_only
 from .dbt_checks import compiled_tests, dbt_checks, run_dbt_tests
 from .fingerprint import fingerprint
 from .model import Check, CheckStatus, Finding, Rule, load_rule_catalogue
@@ -157,7 +156,7 @@ def run_audit(warehouse: Path, out_dir: Path) -> AuditResult:
             # dbt opens the file with its own settings: no other connection of this process may be open meanwhile
             progress.current().step("dbt 编译测试 compile the tests (once per code version)")
             manifest = compiled_tests(warehouse)
-            with open_read_only(warehouse, os.environ.get("SUBSIDY_MEMORY_LIMIT", AUDIT_MEMORY_LIMIT)) as con:
+            with open_read_only(warehouse, duckdb_memory_limit(AUDIT_MEMORY_LIMIT)) as con:
                 progress.current().step("dbt 测试 dbt tests (read-only)")
                 test_results = run_dbt_tests(con, manifest)
                 progress.current().step("仓库指纹 warehouse fingerprint")
