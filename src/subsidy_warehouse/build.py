@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from . import progress
-from .dbt_runner import run_dbt
+from .dbt_runner import ParseInBackground, dbt_threads, run_dbt
 from .errors import UserFacingError
 from .paths import project_dir
 from .query import duckdb_memory_limit, open_read_only
@@ -43,6 +43,10 @@ def writer_settings() -> dict[str, str]:
     }
 
 
+# Raw files this large take seconds to read (1M applications: 229 MB, 3.4 s), and dbt parses meanwhile
+# (ParseInBackground): about 2 s less per build. Smaller ones are read in under a second, where the parse
+# would only compete for Python's lock, and an error in them waits for nothing.
+PARSE_BESIDE_RAW_BYTES = 32 * 1024 * 1024
 BUILD_FOLDER_PREFIX = ".{name}.build-"
 DBT_CODE_FOLDERS = ("models", "macros", "seeds", "tests")
 # the files dbt reads there: tests/ also holds the Python suite, whose bytecode changes whenever it runs
@@ -169,7 +173,7 @@ def build_warehouse(raw_dir: Path, warehouse: Path, full_refresh: bool = False) 
     When the files only grew since the last build of `warehouse` (a daily load), the new lines are read
     and the models recompute only what they touch; `full_refresh` rebuilds everything regardless."""
     started = time.perf_counter()
-    check_raw_dir(raw_dir)
+    raw_bytes = sum(path.stat().st_size for path in check_raw_dir(raw_dir))
     warehouse = check_warehouse_path(warehouse)
     remove_abandoned_build_folders(warehouse)
     code = code_fingerprint()
@@ -185,12 +189,20 @@ def build_warehouse(raw_dir: Path, warehouse: Path, full_refresh: bool = False) 
         progress.current().step(
             "读取新增行 read the appended lines" if daily else "读取原始文件 read the raw files"
         )
+        parsing = ParseInBackground(new_file) if raw_bytes >= PARSE_BESIDE_RAW_BYTES else None
         if daily:
             shutil.copyfile(warehouse, new_file)  # the old file stays as it is until the swap
         with duckdb.connect(str(new_file), config=writer_settings()) as con:
             raw_files = land_raw(con, raw_dir, daily, code)
+            records = con.execute("select sum(records_read) from raw.batches").fetchall()[0][0]
         progress.current().step("dbt 构建模型与测试 dbt build (seeds, models, tests)")
-        run = run_dbt(["build", "--exclude", "tag:audit_rule"], new_file, work_dir / "logs")
+        run = run_dbt(
+            ["build", "--exclude", "tag:audit_rule"],
+            new_file,
+            work_dir / "logs",
+            manifest=parsing.manifest() if parsing else None,
+            threads=dbt_threads(records),
+        )
         if not run.success:
             log_copy = Path(f"{warehouse}.failed-build.log")
             if (work_dir / "logs" / "dbt.log").exists():

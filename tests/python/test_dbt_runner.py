@@ -1,11 +1,13 @@
-"""dbt's target folder (its partial-parse cache) is kept between runs; concurrent runs never share one."""
+"""dbt's target folder (its partial-parse cache) is kept between runs; concurrent runs never share one; how
+many nodes run at once; the parse a build runs beside its raw reading."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
-from subsidy_warehouse.dbt_runner import PARSE_CACHE_SLOTS, parse_cache
+from subsidy_warehouse.dbt_runner import PARSE_CACHE_SLOTS, SMALL_BUILD_RECORDS, dbt_threads, parse_cache, parse_project
 
 
 def test_concurrent_runs_each_get_their_own_kept_folder(tmp_path: Path, monkeypatch) -> None:
@@ -21,3 +23,32 @@ def test_concurrent_runs_each_get_their_own_kept_folder(tmp_path: Path, monkeypa
         assert again == tmp_path / "dbt-duckdb"
     with parse_cache("postgres") as other:
         assert other == tmp_path / "dbt-postgres"
+
+
+def test_threads_two_for_a_small_build_one_per_four_cores_for_a_large_one(monkeypatch) -> None:
+    monkeypatch.delenv("SUBSIDY_DBT_THREADS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert dbt_threads(SMALL_BUILD_RECORDS - 1) == 2
+    assert dbt_threads(SMALL_BUILD_RECORDS) == 1
+    assert dbt_threads() == 1  # other runs (audit, readings) than a build with its count
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert dbt_threads(10) == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    assert (dbt_threads(10), dbt_threads(SMALL_BUILD_RECORDS)) == (2, 4)
+    monkeypatch.setenv("SUBSIDY_DBT_THREADS", "3")
+    assert dbt_threads(10) == dbt_threads(SMALL_BUILD_RECORDS) == 3
+    monkeypatch.setenv("SUBSIDY_DBT_THREADS", "many")  # not a count: the computed choice
+    assert dbt_threads(10) == 2
+
+
+def test_parse_beside_a_build_keeps_the_working_folder_and_variables(tmp_path: Path, monkeypatch) -> None:
+    # build.py parses in a second thread while the first reads the raw files: nothing the first uses may move
+    monkeypatch.setenv("SUBSIDY_DBT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("SUBSIDY_WAREHOUSE", raising=False)
+    before = Path.cwd()
+    manifest = parse_project(tmp_path / "somewhere" / "warehouse.duckdb")
+    assert Path.cwd() == before and "SUBSIDY_WAREHOUSE" not in os.environ
+    models = {node.name for node in manifest.nodes.values() if node.resource_type == "model"}
+    assert {"base_raw__applications", "fct_awards", "exceptions"} <= models
+    assert all(node.database == "warehouse" for node in manifest.nodes.values() if node.resource_type == "model")
+    assert not (tmp_path / "somewhere").exists()  # the warehouse is not opened, nor its folder made
