@@ -7,6 +7,7 @@ catalog, and dbt's parse is kept per profile) and moved over it with one atomic 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -190,17 +191,19 @@ def build_warehouse(raw_dir: Path, warehouse: Path, full_refresh: bool = False) 
             "读取新增行 read the appended lines" if daily else "读取原始文件 read the raw files"
         )
         parsing = ParseInBackground(new_file) if raw_bytes >= PARSE_BESIDE_RAW_BYTES else None
-        if daily:
-            shutil.copyfile(warehouse, new_file)  # the old file stays as it is until the swap
-        with duckdb.connect(str(new_file), config=writer_settings()) as con:
-            raw_files = land_raw(con, raw_dir, daily, code)
-            records = con.execute("select sum(records_read) from raw.batches").fetchall()[0][0]
+        with parsing or contextlib.nullcontext():
+            if daily:
+                shutil.copyfile(warehouse, new_file)  # the old file stays as it is until the swap
+            with duckdb.connect(str(new_file), config=writer_settings()) as con:
+                raw_files = land_raw(con, raw_dir, daily, code)
+                records = con.execute("select sum(records_read) from raw.batches").fetchall()[0][0]
+            manifest = parsing.manifest() if parsing else None
         progress.current().step("dbt 构建模型与测试 dbt build (seeds, models, tests)")
         run = run_dbt(
             ["build", "--exclude", "tag:audit_rule"],
             new_file,
             work_dir / "logs",
-            manifest=parsing.manifest() if parsing else None,
+            manifest=manifest,
             threads=dbt_threads(records),
         )
         if not run.success:

@@ -177,14 +177,14 @@ def dbt_arguments(
 ONE_DBT_COMMAND = threading.Lock()
 
 
-def parse_project(warehouse: Path, target: str = "duckdb") -> object | None:
-    """dbt's manifest of the project for runs on `warehouse` (for run_dbt's `manifest`), parsed partially
-    from the cache when nothing changed; None when the project does not parse (the run then parses and
-    says why). It neither opens the warehouse nor changes the working directory, and writes only in the
-    cache folder, so it can run beside a build's reading of its raw files (ParseInBackground)."""
+def parse_project(target: str = "duckdb") -> object | None:
+    """dbt's manifest of the project (for run_dbt's `manifest`), parsed partially from the cache when nothing
+    changed, for the warehouse whose variables (dbt_environment) the caller has set; None when the project
+    does not parse (the run then parses and says why). It neither opens the warehouse nor changes the
+    working directory or the environment, and writes only in the cache folder."""
     from dbt.cli.main import dbtRunner
 
-    with ONE_DBT_COMMAND, parse_cache(target) as target_dir, inside(None, dbt_environment(warehouse, None)):
+    with ONE_DBT_COMMAND, parse_cache(target) as target_dir:
         outcome = dbtRunner().invoke(
             dbt_arguments(["parse", "--no-write-json"], target, target_dir, target_dir, file_log="none")
         )
@@ -192,18 +192,28 @@ def parse_project(warehouse: Path, target: str = "duckdb") -> object | None:
 
 
 class ParseInBackground:
-    """parse_project in a daemon thread: dbt imports and parses (seconds of Python) while DuckDB reads the
-    raw files. A build that fails before it needs the manifest does not wait for it: the command ends (and
-    the thread with it), and a next dbt command in the same process waits on ONE_DBT_COMMAND."""
+    """parse_project in a daemon thread, around a build's reading of its raw files: dbt imports and parses
+    (seconds of Python) while DuckDB reads. The profile's variables are set here, before the thread starts,
+    and restored on leaving: changing the environment while another thread's DuckDB may read it is unsafe.
+    A build that fails before it needs the manifest does not wait for it: the command ends (and the thread
+    with it), and a next dbt command in the same process waits on ONE_DBT_COMMAND."""
 
     def __init__(self, warehouse: Path) -> None:
+        self._environment = inside(None, dbt_environment(warehouse, None))
         self._manifest: object | None = None
-        self._thread = threading.Thread(target=self._parse, args=(warehouse,), name="dbt-parse", daemon=True)
-        self._thread.start()
+        self._thread = threading.Thread(target=self._parse, name="dbt-parse", daemon=True)
 
-    def _parse(self, warehouse: Path) -> None:
+    def __enter__(self) -> ParseInBackground:
+        self._environment.__enter__()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._environment.__exit__(*exc_info)
+
+    def _parse(self) -> None:
         with contextlib.suppress(Exception):  # the build then parses in its own run, and reports what failed
-            self._manifest = parse_project(warehouse)
+            self._manifest = parse_project()
 
     def manifest(self) -> object | None:
         """The parsed manifest, once the parse is done; None if it failed."""

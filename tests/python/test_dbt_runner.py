@@ -7,7 +7,13 @@ import contextlib
 import os
 from pathlib import Path
 
-from subsidy_warehouse.dbt_runner import PARSE_CACHE_SLOTS, SMALL_BUILD_RECORDS, dbt_threads, parse_cache, parse_project
+from subsidy_warehouse.dbt_runner import (
+    PARSE_CACHE_SLOTS,
+    SMALL_BUILD_RECORDS,
+    ParseInBackground,
+    dbt_threads,
+    parse_cache,
+)
 
 
 def test_concurrent_runs_each_get_their_own_kept_folder(tmp_path: Path, monkeypatch) -> None:
@@ -41,12 +47,14 @@ def test_threads_two_for_a_small_build_one_per_four_cores_for_a_large_one(monkey
     assert dbt_threads(10) == 2
 
 
-def test_parse_beside_a_build_keeps_the_working_folder_and_variables(tmp_path: Path, monkeypatch) -> None:
-    # build.py parses in a second thread while the first reads the raw files: nothing the first uses may move
+def test_parse_beside_a_build_sets_its_variables_first_and_keeps_the_working_folder(tmp_path: Path, monkeypatch) -> None:
+    # build.py parses in a second thread while the first reads the raw files: the thread changes nothing
     monkeypatch.setenv("SUBSIDY_DBT_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("SUBSIDY_WAREHOUSE", raising=False)
     before = Path.cwd()
-    manifest = parse_project(tmp_path / "somewhere" / "warehouse.duckdb")
+    with ParseInBackground(tmp_path / "somewhere" / "warehouse.duckdb") as parsing:
+        assert os.environ["SUBSIDY_WAREHOUSE"] == "warehouse.duckdb"  # set before the thread starts
+        manifest = parsing.manifest()
     assert Path.cwd() == before and "SUBSIDY_WAREHOUSE" not in os.environ
     models = {node.name for node in manifest.nodes.values() if node.resource_type == "model"}
     assert {"base_raw__applications", "fct_awards", "exceptions"} <= models
