@@ -45,7 +45,7 @@ def writer_settings() -> dict[str, str]:
 
 
 # Raw files this large take seconds to read (1M applications: 229 MB, 3.4 s), and dbt parses meanwhile
-# (ParseInBackground): about 2 s less per build. Smaller ones are read in under a second, where the parse
+# (ParseInBackground): 1-2 s less per build. Smaller ones are read in under a second, where the parse
 # would only compete for Python's lock, and an error in them waits for nothing.
 PARSE_BESIDE_RAW_BYTES = 32 * 1024 * 1024
 BUILD_FOLDER_PREFIX = ".{name}.build-"
