@@ -52,6 +52,8 @@ BUILD_FOLDER_PREFIX = ".{name}.build-"
 DBT_CODE_FOLDERS = ("models", "macros", "seeds", "tests")
 # the files dbt reads there: tests/ also holds the Python suite, whose bytecode changes whenever it runs
 DBT_CODE_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".md")
+# where a daily load's models note the keys they rewrote, for their data tests (macros/daily_load.sql)
+REWRITTEN_KEYS_SCHEMA = "daily_load_keys"
 # one row per build: the first is full, each daily load after it adds the lines appended to the raw files
 BATCHES_DDL = "batch integer, mode varchar, built_at timestamptz, code_sha256 varchar, records_read bigint"
 
@@ -216,6 +218,7 @@ def build_warehouse(raw_dir: Path, warehouse: Path, full_refresh: bool = False) 
             )
         progress.current().step("写入仓库 write the warehouse")
         with duckdb.connect(str(new_file)) as con:
+            con.execute(f"drop schema if exists {REWRITTEN_KEYS_SCHEMA} cascade")  # a daily load's notes for its tests
             con.execute("checkpoint")
         # a write-ahead log left by a crashed writer of the old file must not be replayed onto the new one
         Path(f"{warehouse}.wal").unlink(missing_ok=True)

@@ -197,3 +197,64 @@ def test_a_new_salt_means_a_full_build(tmp_path: Path, monkeypatch):
     before = code_fingerprint()
     monkeypatch.setenv("SUBSIDY_ID_SALT", "a-district-secret")
     assert code_fingerprint() != before
+
+
+# Rows planted in a copy of the golden warehouse: what a daily load's data tests must still catch, and what they
+# may skip because the last build's tests passed on it unchanged.
+PLANTED = [
+    # a second row for G02 where G02 was rewritten
+    "insert into intermediate.int_awards_capped select * from intermediate.int_awards_capped where application_id = 'G02'",
+    # a second row for G03, which was not rewritten (a daily load cannot have put it there)
+    "insert into marts.fct_awards select * from marts.fct_awards where application_id = 'G03'",
+    "update marts.fct_awards set approved_amount = null where application_id = 'G02'",
+    "update marts.fct_awards set clause_code = null where application_id = 'G04'",
+    # a parent that disappeared under a row that was not rewritten
+    "update marts.fct_awards set beneficiary_id = 'NOBODY' where application_id = 'G05'",
+    # a rewritten beneficiary now holding the identifier of one that was not rewritten
+    "update staging.stg_raw__beneficiaries set beneficiary_id = '91330102MA27XK1A0H' "
+    "where beneficiary_id = '91330102MA28YB2C33'",
+]
+REWRITTEN_KEYS = [
+    "create schema daily_load_keys",
+    "create table daily_load_keys.int_awards_capped as select 'G02' as application_id",
+    "create table daily_load_keys.fct_awards as select 'G02' as application_id",
+    "create table daily_load_keys.stg_raw__beneficiaries as select beneficiary_ref_hash from "
+    "staging.stg_raw__beneficiaries where beneficiary_id = '91330102MA28YB2C33'",
+]
+
+
+def planted_test_results(tmp_path: Path, golden_build: Path, rewritten: list[str]) -> dict[str, str]:
+    """Each data test of the planted models and its status, after the plants and the `rewritten` statements."""
+    from subsidy_warehouse.dbt_runner import run_dbt
+
+    warehouse = copy_build(golden_build, tmp_path)
+    with duckdb.connect(str(warehouse)) as con:
+        for statement in rewritten + PLANTED:
+            con.execute(statement)
+    models = ["int_awards_capped", "fct_awards", "stg_raw__beneficiaries"]
+    run = run_dbt(["test", "--select", *models], warehouse, tmp_path / "logs")
+    assert run.results, run.error
+    return {r["unique_id"].split(".")[2]: r["status"] for r in run.results}
+
+
+def test_a_daily_loads_tests_read_the_rows_it_rewrote_and_what_may_collide(tmp_path: Path, golden_build: Path):
+    status = planted_test_results(tmp_path, golden_build, REWRITTEN_KEYS)
+    assert status["unique_int_awards_capped_application_id"] == "fail"  # a duplicate of a rewritten key
+    assert status["not_null_fct_awards_approved_amount"] == "fail"  # in a rewritten row
+    assert status["unique_stg_raw__beneficiaries_beneficiary_id"] == "fail"  # against a row not rewritten
+    assert status["relationships_fct_awards_beneficiary_id__beneficiary_id__ref_dim_beneficiaries_"] == "fail"
+    # rows the load did not rewrite passed these tests in the last build: they are not read again
+    assert status["unique_fct_awards_application_id"] == "pass"
+    assert status["not_null_fct_awards_clause_code"] == "pass"
+
+
+def test_without_rewritten_keys_every_test_reads_whole_tables(tmp_path: Path, golden_build: Path):
+    status = planted_test_results(tmp_path, golden_build, [])
+    for name in (
+        "unique_int_awards_capped_application_id",
+        "not_null_fct_awards_approved_amount",
+        "unique_stg_raw__beneficiaries_beneficiary_id",
+        "unique_fct_awards_application_id",
+        "not_null_fct_awards_clause_code",
+    ):
+        assert status[name] == "fail", name

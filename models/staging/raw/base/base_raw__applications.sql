@@ -1,7 +1,7 @@
 -- Every raw application record, cast and checked, with how it ends up (staged, rejected, collapsed).
 -- The beneficiary is known from here on only by its pseudonymous key and a masked rendering; a resident
 -- ID number written in any other column is replaced by its holder's pseudonym.
-{{ config(materialized='incremental', unique_key='application_id', incremental_strategy=keyed_incremental_strategy()) }}
+{{ config(materialized='incremental', unique_key='application_id', incremental_strategy=keyed_incremental_strategy(), post_hook='{{ note_rewritten_batch() }}') }}
 with source as (
     select * from {{ source('raw', 'applications') }}
     {{ records_to_recompute('applications', coarse_identifier('application_id')) }}

@@ -1,7 +1,7 @@
 -- Every raw beneficiary record, cast and checked, with how it ends up (staged, rejected, collapsed).
 -- The identifier is replaced here by its pseudonym and public form: nothing after this sees it in clear,
 -- and a resident ID number written in any other column is replaced by its holder's pseudonym.
-{{ config(materialized='incremental', unique_key='beneficiary_ref_hash', incremental_strategy=keyed_incremental_strategy()) }}
+{{ config(materialized='incremental', unique_key='beneficiary_ref_hash', incremental_strategy=keyed_incremental_strategy(), post_hook='{{ note_rewritten_batch() }}') }}
 with source as (
     select * from {{ source('raw', 'beneficiaries') }}
     {{ records_to_recompute('beneficiaries', normalised_beneficiary_id("upper(nullif(" ~ fold_identifier('beneficiary_id') ~ ", ''))")) }}

@@ -1,6 +1,6 @@
 -- Every raw disbursement record, cast and checked, with how it ends up (staged, rejected, collapsed).
 -- A resident ID number written in any column is replaced by its holder's pseudonym.
-{{ config(materialized='incremental', unique_key='disbursement_id', incremental_strategy=keyed_incremental_strategy()) }}
+{{ config(materialized='incremental', unique_key='disbursement_id', incremental_strategy=keyed_incremental_strategy(), post_hook='{{ note_rewritten_batch() }}') }}
 with source as (
     select * from {{ source('raw', 'disbursements') }}
     {{ records_to_recompute('disbursements', coarse_identifier('disbursement_id')) }}
