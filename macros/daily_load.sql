@@ -14,6 +14,7 @@
 {% macro delete_rows_to_recompute(key, keys_sql) -%}
     {%- if is_incremental() -%}
     {%- set rewritten = rewritten_keys(this) -%}
+    {%- do adapter.cache_added(rewritten) -%}
     create schema if not exists {{ rewritten.without_identifier() }};
     create or replace table {{ rewritten }} as {{ keys_sql }};
     delete from {{ this }} where {{ key }} in (select * from {{ rewritten }})
@@ -25,6 +26,7 @@
 {% macro note_rewritten_batch() -%}
     {%- if is_incremental() -%}
     {%- set rewritten = rewritten_keys(this) -%}
+    {%- do adapter.cache_added(rewritten) -%}
     create schema if not exists {{ rewritten.without_identifier() }};
     create or replace table {{ rewritten }} as select {{ current_batch() }} as _batch
     {%- endif -%}
@@ -32,9 +34,10 @@
 
 {#- The keys of the rows a daily load rewrote in an incremental model (its key columns, or `_batch` for a
     base model). build.py drops this schema before the warehouse is swapped in, so it only exists during a
-    daily load's build. -#}
+    daily load's build. The hooks that create these tables tell dbt's relation cache, which then answers for
+    the whole schema. -#}
 {% macro rewritten_keys(relation) -%}
-    {{ return(api.Relation.create(database=relation.database, schema='daily_load_keys', identifier=relation.identifier)) }}
+    {{ return(api.Relation.create(database=relation.database, schema='daily_load_keys', identifier=relation.identifier, type='table')) }}
 {%- endmacro %}
 
 {#- The data tests of a daily load read, in a model it extended, only the rows it rewrote (and rows without
@@ -47,9 +50,10 @@
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- set conditions = [where] if where else [] -%}
-    {%- set keys = rewritten_key_columns(relation) if execute else [] -%}
     {%- set test = model.get('test_metadata') or {} -%}
-    {%- if keys and test.get('name') in ('not_null', 'accepted_values', 'expression_is_true', 'unique', 'unique_combination') -%}
+    {%- set read_in_part = test.get('name') in ('not_null', 'accepted_values', 'expression_is_true', 'unique', 'unique_combination') -%}
+    {%- set keys = rewritten_key_columns(relation) if execute and read_in_part else [] -%}
+    {%- if keys -%}
         {%- set tested = test.get('kwargs', {}).get('columns') or [test.get('kwargs', {}).get('column_name')] -%}
         {%- set rewritten_rows = ['(' ~ keys | join(', ') ~ ') in (select * from ' ~ rewritten_keys(relation) ~ ')'] -%}
         {%- for key in keys -%}{%- do rewritten_rows.append(key ~ ' is null') -%}{%- endfor -%}
@@ -77,18 +81,13 @@
     {{ return([]) }}
 {%- endmacro %}
 
-{#- Daily loads are DuckDB's (engines.py builds PostgreSQL and Spark in full). The catalog is asked directly:
-    dbt's relation cache does not know the tables the hooks created. -#}
+{#- Daily loads are DuckDB's (engines.py builds PostgreSQL and Spark in full). -#}
 {% macro duckdb__rewritten_key_columns(relation) -%}
     {%- set rewritten = rewritten_keys(relation) -%}
-    {%- if relation.schema == rewritten.schema -%}
+    {%- if relation.schema == rewritten.schema or adapter.get_relation(rewritten.database, rewritten.schema, rewritten.identifier) is none -%}
         {{ return([]) }}
     {%- endif -%}
-    {{ return(run_query(
-        "select column_name from duckdb_columns() where database_name = '" ~ rewritten.database
-        ~ "' and schema_name = '" ~ rewritten.schema ~ "' and table_name = '" ~ rewritten.identifier
-        ~ "' order by column_index"
-    ).columns[0].values() | list) }}
+    {{ return(adapter.get_columns_in_relation(rewritten) | map(attribute='name') | list) }}
 {%- endmacro %}
 
 {#- Keys whose staging rows this build recomputed (every record of an identifier a new line carries). -#}
