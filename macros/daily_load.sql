@@ -10,7 +10,8 @@
 {%- endmacro %}
 
 {#- Before an incremental model appends its recomputed rows: delete the rows of the keys it recomputes, noted
-    first in rewritten_keys(this) for its data tests. -#}
+    first in rewritten_keys(this) for its data tests (which read them as the model's columns: `keys_sql` names
+    its columns as `key` does). -#}
 {% macro delete_rows_to_recompute(key, keys_sql) -%}
     {%- if is_incremental() -%}
     {%- set rewritten = rewritten_keys(this) -%}
