@@ -14,11 +14,8 @@
     its columns as `key` does). -#}
 {% macro delete_rows_to_recompute(key, keys_sql) -%}
     {%- if is_incremental() -%}
-    {%- set rewritten = rewritten_keys(this) -%}
-    {%- do adapter.cache_added(rewritten) -%}
-    create schema if not exists {{ rewritten.without_identifier() }};
-    create or replace table {{ rewritten }} as {{ keys_sql }};
-    delete from {{ this }} where {{ key }} in (select * from {{ rewritten }})
+    {{ note_rewritten_keys(keys_sql) }};
+    delete from {{ this }} where {{ key }} in (select * from {{ rewritten_keys(this) }})
     {%- endif -%}
 {%- endmacro %}
 
@@ -26,16 +23,20 @@
     build's `_batch`): note that batch in rewritten_keys(this) for its data tests. -#}
 {% macro note_rewritten_batch() -%}
     {%- if is_incremental() -%}
-    {%- set rewritten = rewritten_keys(this) -%}
-    {%- do adapter.cache_added(rewritten) -%}
-    create schema if not exists {{ rewritten.without_identifier() }};
-    create or replace table {{ rewritten }} as select {{ current_batch() }} as _batch
+    {{ note_rewritten_keys('select ' ~ current_batch() ~ ' as _batch') }}
     {%- endif -%}
 {%- endmacro %}
 
+{#- Statements that write `keys_sql` into rewritten_keys(this), and tell dbt's relation cache of that table. -#}
+{% macro note_rewritten_keys(keys_sql) -%}
+    {%- set rewritten = rewritten_keys(this) -%}
+    {%- do adapter.cache_added(rewritten) -%}
+    create or replace table {{ rewritten }} as {{ keys_sql }}
+{%- endmacro %}
+
 {#- The keys of the rows a daily load rewrote in an incremental model (its key columns, or `_batch` for a
-    base model). build.py drops this schema before the warehouse is swapped in, so it only exists during a
-    daily load's build. The hooks that create these tables tell dbt's relation cache, which then answers for
+    base model). build.py makes this schema before dbt runs a daily load and drops it before the warehouse is
+    swapped in, so it only exists during a daily load's build. The hooks that create these tables tell dbt's relation cache, which then answers for
     the whole schema. -#}
 {% macro rewritten_keys(relation) -%}
     {{ return(api.Relation.create(database=relation.database, schema='daily_load_keys', identifier=relation.identifier, type='table')) }}
@@ -56,9 +57,9 @@
     {%- set keys = rewritten_key_columns(relation) if execute and read_in_part else [] -%}
     {%- if keys -%}
         {%- set tested = test.get('kwargs', {}).get('columns') or [test.get('kwargs', {}).get('column_name')] -%}
-        {%- set rewritten_rows = ['(' ~ keys | join(', ') ~ ') in (select * from ' ~ rewritten_keys(relation) ~ ')'] -%}
-        {%- for key in keys -%}{%- do rewritten_rows.append(key ~ ' is null') -%}{%- endfor -%}
-        {%- set rewritten_rows = '(' ~ rewritten_rows | join(' or ') ~ ')' -%}
+        {%- set either = ['(' ~ keys | join(', ') ~ ') in (select * from ' ~ rewritten_keys(relation) ~ ')'] -%}
+        {%- for key in keys -%}{%- do either.append(key ~ ' is null') -%}{%- endfor -%}
+        {%- set rewritten_rows = '(' ~ either | join(' or ') ~ ')' -%}
         {%- if not test.get('name').startswith('unique') or keys | reject('in', tested) | list | length == 0 -%}
             {%- do conditions.append(rewritten_rows) -%}
         {%- else -%}
@@ -85,7 +86,7 @@
 {#- Daily loads are DuckDB's (engines.py builds PostgreSQL and Spark in full). -#}
 {% macro duckdb__rewritten_key_columns(relation) -%}
     {%- set rewritten = rewritten_keys(relation) -%}
-    {%- if relation.schema == rewritten.schema or adapter.get_relation(rewritten.database, rewritten.schema, rewritten.identifier) is none -%}
+    {%- if adapter.get_relation(rewritten.database, rewritten.schema, rewritten.identifier) is none -%}
         {{ return([]) }}
     {%- endif -%}
     {{ return(adapter.get_columns_in_relation(rewritten) | map(attribute='name') | list) }}

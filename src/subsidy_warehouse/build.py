@@ -52,7 +52,8 @@ BUILD_FOLDER_PREFIX = ".{name}.build-"
 DBT_CODE_FOLDERS = ("models", "macros", "seeds", "tests")
 # the files dbt reads there: tests/ also holds the Python suite, whose bytecode changes whenever it runs
 DBT_CODE_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".md")
-# where a daily load's models note the keys they rewrote, for their data tests (macros/daily_load.sql)
+# where a daily load's models note the keys they rewrote, for their data tests (macros/daily_load.sql); made
+# before dbt runs and dropped before the swap
 REWRITTEN_KEYS_SCHEMA = "daily_load_keys"
 # one row per build: the first is full, each daily load after it adds the lines appended to the raw files
 BATCHES_DDL = "batch integer, mode varchar, built_at timestamptz, code_sha256 varchar, records_read bigint"
@@ -198,6 +199,8 @@ def build_warehouse(raw_dir: Path, warehouse: Path, full_refresh: bool = False) 
                 shutil.copyfile(warehouse, new_file)  # the old file stays as it is until the swap
             with duckdb.connect(str(new_file), config=writer_settings()) as con:
                 raw_files = land_raw(con, raw_dir, daily, code)
+                if daily:  # made here, once: two dbt threads creating it in their hooks conflict in DuckDB's catalog
+                    con.execute(f"create schema {REWRITTEN_KEYS_SCHEMA}")
                 records = con.execute("select sum(records_read) from raw.batches").fetchall()[0][0]
             manifest = parsing.manifest() if parsing else None
         progress.current().step("dbt 构建模型与测试 dbt build (seeds, models, tests)")
