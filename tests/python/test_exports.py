@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import csv
+import io
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 from helpers import xlsx_cells
 
 from subsidy_warehouse.exports import (
     ExportWorkbook,
+    copy_csv,
+    csv_text_sql,
+    masked_sql,
     neutralise_text_columns,
+    register_masking,
     safe_text_cell,
     without_personal_ids,
     write_csv,
@@ -49,6 +55,52 @@ def test_csv_neutralises_and_quotes_text_and_keeps_numbers(tmp_path: Path) -> No
     ]
     with path.open(encoding="utf-8-sig", newline="") as handle:
         assert list(csv.reader(handle))[1] == ["'-2", "-1200.00", "2025"]
+
+
+# texts DuckDB and Python must treat alike: formulas, separators, quotes, IDs in a text and alone, and runs of
+# digits that are not IDs (too short, a wrong check digit, an amount)
+TWIN_TEXTS = [
+    *FORMULAS,
+    *PLAIN,
+    None,
+    'a"b,c',
+    "中文\n换行",
+    f"SQ-{ID_18}",
+    f"证件号码{ID_18}；旧证 330102900307123，又 {ID_18[:17]}x",
+    ID_18[:-1] + ("0" if ID_18[-1] != "0" else "1"),
+    "12345678901234",
+    "123456789012345.00",
+    f"=HYPERLINK(\"{ID_18}\")",
+]
+
+
+def test_duckdb_masks_and_neutralises_as_python_does(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    register_masking(con)
+    con.execute("create table t (position integer, label varchar, amount decimal(18, 2), year integer)")
+    rows = [
+        [text, Decimal("-1200.50") if i % 2 else Decimal("5.00"), None if i % 3 else 2025]
+        for i, text in enumerate(TWIN_TEXTS)
+    ]
+    con.executemany("insert into t values (?, ?, ?, ?)", [[i, *row] for i, row in enumerate(rows)])
+    masked = [text for (text,) in con.execute(f"select {masked_sql('label')} from t order by position").fetchall()]
+    assert masked == [without_personal_ids(text) for text in TWIN_TEXTS]
+    assert masked[TWIN_TEXTS.index(f"SQ-{ID_18}")] == f"SQ-{mask_resident_id(ID_18)}"
+
+    query = f"select {csv_text_sql(masked_sql('label'))} as label, amount, year from t order by position"
+    copy_csv(con, query, tmp_path / "duckdb.csv", ["label"], tmp_path / "rows.part")
+    write_csv(tmp_path / "python.csv", ["label", "amount", "year"], [without_personal_ids(row) for row in rows])
+    duck, python = ((tmp_path / name).read_bytes() for name in ("duckdb.csv", "python.csv"))
+    assert not (tmp_path / "rows.part").exists()
+    assert duck.split(b"\r\n")[0] == python.split(b"\r\n")[0] == '\ufeff"label","amount","year"'.encode()
+
+    def cells(raw: bytes) -> list[list[str]]:
+        return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+
+    assert cells(duck) == cells(python) and len(cells(duck)) == len(rows) + 1
+    assert find_personal_ids(duck.decode("utf-8-sig")) == []
+    # a missing number is an empty field (the csv module quotes it: "", which reads the same)
+    assert b'"\'=HYPERLINK(""http://x"",""y"")",-1200.50,\r\n' in duck
 
 
 def test_xlsx_holds_no_formula_and_keeps_text_as_text(tmp_path: Path) -> None:
@@ -114,7 +166,7 @@ def test_findings_workbook_beyond_its_cap_says_where_the_rest_is(tmp_path: Path,
     workbook = report.FindingsWorkbook(path)
     workbook.add([finding.values() for finding in findings[:2]])  # in batches, as an audit streams them
     workbook.add([finding.values() for finding in findings[2:]])
-    workbook.finish({"rules": []})
+    workbook.finish({"rules": []}, count=5)
     texts = [text for text, _, _ in xlsx_cells(path)["xl/worksheets/sheet1.xml"]]
     assert [t for t in texts if t.startswith("A")] == ["A0", "A1", "A2"]  # the first three, in order
     assert any("共 5 条" in t and "findings.csv" in t for t in texts)

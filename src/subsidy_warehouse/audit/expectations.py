@@ -41,8 +41,8 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
-from ..errors import UserFacingError
 from ..paths import project_dir
+from .chunks import chunk_rows
 from .fingerprint import quote
 from .model import Check, CheckStatus, Finding
 from .store import FindingStore
@@ -59,7 +59,6 @@ from great_expectations.expectations.expectation import (  # noqa: E402
 )
 
 MAX_FAILING_RECORDS = 1000
-CHUNK_ROWS = 500_000  # rows of a frame validated at a time (SUBSIDY_AUDIT_CHUNK_ROWS overrides)
 PSEUDONYM = r"^P[0-9a-f]{15}$"
 # a resident ID number written out: 6-digit area, birth date, sequence, check character
 # (non-capturing groups: pandas warns about capturing groups in str.contains)
@@ -322,15 +321,6 @@ def arrow_frame(table: pa.Table, with_nulls: set[str] | None = None) -> pd.DataF
         elif pa.types.is_boolean(column.type) and nulls and not column.null_count:
             frame[name] = frame[name].astype(object)  # as Arrow converts a boolean column with nulls
     return frame
-
-
-def chunk_rows() -> int:
-    text = os.environ.get("SUBSIDY_AUDIT_CHUNK_ROWS", "").strip()
-    if not text:
-        return CHUNK_ROWS
-    if not text.isdigit() or int(text) == 0:
-        raise UserFacingError(f"SUBSIDY_AUDIT_CHUNK_ROWS must be a whole number of rows above 0, not {text!r}.")
-    return int(text)
 
 
 def frame_chunks(con: duckdb.DuckDBPyConnection, sql: str, rows: int) -> Iterator[pd.DataFrame]:

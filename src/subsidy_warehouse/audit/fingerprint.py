@@ -60,8 +60,9 @@ def tool_versions() -> dict[str, str]:
     return versions
 
 
-def fingerprint(con: duckdb.DuckDBPyConnection, warehouse: Path) -> dict[str, object]:
-    """The fingerprint of an open (read-only) warehouse; deterministic for the same content and tools."""
+def fingerprint(con: duckdb.DuckDBPyConnection, warehouse: Path, warehouse_sha256: str) -> dict[str, object]:
+    """The fingerprint of an open (read-only) warehouse whose file has the SHA-256 `warehouse_sha256` (file_sha256);
+    deterministic for the same content and tools."""
     tables = [table_fingerprint(con, schema, table) for schema, table in warehouse_tables(con)]
     raw_files = [
         {"source_file": name, "entity": entity, "sha256": sha, "rows": int(rows)}
@@ -75,7 +76,7 @@ def fingerprint(con: duckdb.DuckDBPyConnection, warehouse: Path) -> dict[str, ob
     return {
         "warehouse_file": warehouse.name,
         "warehouse_bytes": warehouse.stat().st_size,
-        "warehouse_sha256": file_sha256(warehouse),
+        "warehouse_sha256": warehouse_sha256,
         "policy_version": policy_version,
         "policy_sha256": policy_digest,
         "tables": tables,

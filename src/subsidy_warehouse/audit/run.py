@@ -6,9 +6,11 @@ compiled tests and every other query run here on one read-only, sandboxed connec
 
 from __future__ import annotations
 
+import importlib
 import shutil
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -17,11 +19,12 @@ from pathlib import Path
 from .. import progress
 from ..errors import UserFacingError
 from ..query import duckdb_memory_limit, open_read_only
+from .chunks import chunk_rows
 from .dbt_checks import compiled_tests, dbt_checks, run_dbt_tests
-from .fingerprint import fingerprint
-from .model import Check, CheckStatus, Finding, Rule, load_rule_catalogue
+from .fingerprint import file_sha256, fingerprint
+from .model import Check, CheckStatus, Rule, load_rule_catalogue
 from .report import ReportFiles
-from .store import FindingStore
+from .store import FindingStore, Summary
 
 REPORT_SCHEMA_VERSION = 1
 REQUIRED_TABLES = (
@@ -32,7 +35,6 @@ REQUIRED_TABLES = (
     "policy.policy_window",
 )
 FIRST_RECORDS = 20
-TOTALS = ("bureau", "measure_code")  # the findings' fields the report totals money by
 # DuckDB's memory for the audit's queries, the warehouse pages it caches included (SUBSIDY_MEMORY_LIMIT
 # overrides). With the frames and findings bounded, this bounds the audit: 3.0 GB at 10M applications. The
 # sandboxed connection cannot spill, so the largest query must fit: at 10M, rule_duplicate_record's
@@ -76,53 +78,7 @@ def new_run_dir(out_dir: Path, started: datetime) -> Path:
     raise UserFacingError(f"Too many audit runs started this second in {out_dir}.")
 
 
-class Tally:
-    """What the report says about the findings, gathered in one pass over them in report order: per rule the
-    amount at issue and the first FIRST_RECORDS records, and the totals per bureau and per measure."""
-
-    def __init__(self, rules: dict[str, Rule]) -> None:
-        self.rules = rules
-        self.count = 0
-        self.amounts: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
-        self.first: dict[str, list[dict]] = defaultdict(list)
-        self.totals: dict[str, dict[str, dict]] = {
-            attribute: defaultdict(
-                lambda: {"findings": 0, "fatal_amount": Decimal("0.00"), "warning_amount": Decimal("0.00")}
-            )
-            for attribute in TOTALS
-        }
-
-    def add(self, findings: list[Finding]) -> None:
-        for finding in findings:
-            self.amounts[finding.rule_code] += finding.amount_at_issue
-            first = self.first[finding.rule_code]
-            if len(first) < FIRST_RECORDS:
-                first.append(finding.as_row())
-            if finding.record_type == "table":
-                continue  # integrity findings name tables, not money
-            kind = "fatal_amount" if self.rules[finding.rule_code].is_fatal else "warning_amount"
-            for attribute, totals in self.totals.items():
-                entry = totals[getattr(finding, attribute) or "（未知）"]
-                entry["findings"] += 1
-                entry[kind] += finding.amount_at_issue
-        self.count += len(findings)
-
-    def totals_by(self, attribute: str) -> list[dict]:
-        return [
-            {
-                attribute: key,
-                "findings": value["findings"],
-                "fatal_amount": f"{value['fatal_amount']:.2f}",
-                "warning_amount": f"{value['warning_amount']:.2f}",
-            }
-            for key, value in sorted(
-                self.totals[attribute].items(),
-                key=lambda item: (-(item[1]["fatal_amount"] + item[1]["warning_amount"]), item[0]),
-            )
-        ]
-
-
-def rule_summary(rule: Rule, checks: list[Check], tally: Tally) -> dict:
+def rule_summary(rule: Rule, checks: list[Check], summary: Summary) -> dict:
     statuses = {check.status for check in checks}
     if CheckStatus.failed in statuses:
         status = "fail"
@@ -134,9 +90,9 @@ def rule_summary(rule: Rule, checks: list[Check], tally: Tally) -> dict:
         **asdict(rule),
         "status": status,
         "failing_rows": sum(check.failing_rows for check in checks),
-        "amount_at_issue": f"{tally.amounts[rule.rule_code]:.2f}",
+        "amount_at_issue": f"{summary.amounts.get(rule.rule_code, Decimal('0.00')):.2f}",
         "checks": [{**asdict(check), "status": str(check.status)} for check in checks],
-        "first_failing_records": tally.first[rule.rule_code],
+        "first_failing_records": [finding.as_row() for finding in summary.first.get(rule.rule_code, [])],
     }
 
 
@@ -146,8 +102,6 @@ def run_audit(warehouse: Path, out_dir: Path) -> AuditResult:
     clock = time.perf_counter()
     warehouse = warehouse.resolve()
     check_is_warehouse(warehouse)
-    from .expectations import chunk_rows, expectation_checks  # Great Expectations: seconds to import
-
     chunk_rows()  # a wrong SUBSIDY_AUDIT_CHUNK_ROWS fails here, before the run
     rules = load_rule_catalogue()
     run_dir = new_run_dir(out_dir.resolve(), started_at)
@@ -156,15 +110,22 @@ def run_audit(warehouse: Path, out_dir: Path) -> AuditResult:
             # dbt opens the file with its own settings: no other connection of this process may be open meanwhile
             progress.current().step("dbt 编译测试 compile the tests (once per code version)")
             manifest = compiled_tests(warehouse)
-            with open_read_only(warehouse, duckdb_memory_limit(AUDIT_MEMORY_LIMIT)) as con:
+            # In the background while DuckDB, which lets go of Python's lock, runs the dbt tests: the SHA-256 of the
+            # warehouse file (1.6 GB at 1M applications) and the import of Great Expectations (seconds), started after
+            # dbt's own imports so that no two threads import at once
+            with ThreadPoolExecutor(max_workers=2) as pool, open_read_only(
+                warehouse, duckdb_memory_limit(AUDIT_MEMORY_LIMIT)
+            ) as con:
+                warehouse_sha256 = pool.submit(file_sha256, warehouse)
+                expectations = pool.submit(importlib.import_module, ".expectations", __package__)
                 progress.current().step("dbt 测试 dbt tests (read-only)")
                 test_results = run_dbt_tests(con, manifest)
                 progress.current().step("仓库指纹 warehouse fingerprint")
-                warehouse_fingerprint = fingerprint(con, warehouse)
+                warehouse_fingerprint = fingerprint(con, warehouse, warehouse_sha256.result())
                 progress.current().step("读取异常记录 failing records of the dbt tests")
                 dbt_results = dbt_checks(con, test_results, manifest, store)
                 progress.current().step("Great Expectations 检查 checks")
-                gx_results = expectation_checks(con, store)
+                gx_results = expectations.result().expectation_checks(con, store)
         except UserFacingError:
             shutil.rmtree(run_dir, ignore_errors=True)  # no run folder without a report in it
             raise
@@ -174,14 +135,13 @@ def run_audit(warehouse: Path, out_dir: Path) -> AuditResult:
             raise RuntimeError(f"Checks count against rules missing from the catalogue: {sorted(unknown)}")
         progress.current().step("写报告 write the report")
         files = ReportFiles(run_dir, Path(store.folder.name))
-        tally = Tally(rules)
-        for findings in store.batches():  # in report order: rule (catalogue order), check, record
-            tally.add(findings)
-            files.add(findings)
+        files.write_findings(store)
+        fatal_rules = [code for code, rule in rules.items() if rule.is_fatal]
+        summary = store.summary(fatal_rules, FIRST_RECORDS)
         checks_of: dict[str, list[Check]] = defaultdict(list)
         for check in checks:
             checks_of[check.rule_code].append(check)
-        summaries = [rule_summary(rule, checks_of[code], tally) for code, rule in rules.items()]
+        summaries = [rule_summary(rule, checks_of[code], summary) for code, rule in rules.items()]
         fatal_failed = [s["rule_code"] for s in summaries if s["severity"] == "fatal" and s["status"] != "pass"]
         warning_failed = [s["rule_code"] for s in summaries if s["severity"] != "fatal" and s["status"] != "pass"]
         report = {
@@ -199,11 +159,11 @@ def run_audit(warehouse: Path, out_dir: Path) -> AuditResult:
                 "warning_rules_failed": warning_failed,
                 "checks_run": len(checks),
                 "checks_failed": sum(1 for c in checks if c.status is not CheckStatus.passed),
-                "findings": tally.count,
+                "findings": summary.count,
             },
             "fingerprint": warehouse_fingerprint,
             "rules": summaries,
-            "totals": {"by_bureau": tally.totals_by("bureau"), "by_measure": tally.totals_by("measure_code")},
+            "totals": {"by_bureau": summary.totals["bureau"], "by_measure": summary.totals["measure_code"]},
         }
         files.finish(report)  # report.json: this report, then every finding under "findings"
     return AuditResult(run_dir=run_dir, report=report)

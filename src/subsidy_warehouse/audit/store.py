@@ -3,9 +3,10 @@
 At 10M applications an audit finds about 1.8M failing records; held as Python objects (and copied for the
 report, the masking and the files) they took most of a 16.7 GB peak. Here they go into a DuckDB file in a
 private temporary folder (owner-only, deleted when the audit ends: the records are not masked yet, because
-the report orders them by their unmasked keys), a batch at a time, and come back sorted in batches, so that
-memory stays bounded whatever the number of findings: DuckDB sorts them within STORE_MEMORY_LIMIT and spills
-the rest to that folder.
+the report orders them by their unmasked keys), a batch at a time. What the report says of them is computed in SQL
+(`summary`), and the report's files are written from DuckDB's queries (`ordered`), so that memory stays
+bounded whatever the number of findings: DuckDB sorts them within STORE_MEMORY_LIMIT and spills the rest to
+that folder.
 
 The order is the one the report has always used: rule (catalogue order), check, record type, record id, and
 for equal keys the order the findings were added (a stable sort), which `seq` records.
@@ -14,7 +15,9 @@ for equal keys the order the findings were added (a stable sort), which `seq` re
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -38,6 +41,9 @@ SCHEMA = pa.schema(
 )
 assert SCHEMA.names[2:] == FINDING_COLUMNS  # the table's columns after seq and rule_order are a Finding's fields
 COLUMNS = ", ".join(f'"{name}"' for name in FINDING_COLUMNS)
+# rule (catalogue order), check, record type, record id, and for equal keys the order the findings were added
+REPORT_ORDER = 'rule_order, "check", record_type, record_id, seq'
+TOTALS = ("bureau", "measure_code")  # the findings' fields the report totals money by
 # one row per row of a rule model's test (tests/generic/audit_rule.sql): a finding of its rule, its measure
 # looked up from its clause; no amount counts as 0.00 and no detail as ''
 INSERT_RULE_ROWS = """
@@ -125,14 +131,56 @@ class FindingStore:
         finally:
             self.con.unregister("measures")
 
-    def batches(self) -> Iterator[list[Finding]]:
-        """Every finding, in report order, a batch at a time."""
+    def ordered(self, columns: list[str], limit: int | None = None) -> str:
+        """A query of `columns` (SQL over the findings' fields) for every finding, in report order."""
         self.flush()
-        cursor = self.con.execute(
-            f"select {COLUMNS} from findings order by rule_order, \"check\", record_type, record_id, seq"
+        return (
+            f"select {', '.join(columns)} from findings order by {REPORT_ORDER}"
+            + ("" if limit is None else f" limit {int(limit)}")
         )
-        while rows := cursor.fetchmany(BATCH_ROWS):
-            yield [Finding(*row) for row in rows]
+
+    def summary(self, fatal_rules: list[str], first_per_rule: int) -> Summary:
+        """What the report says of the findings, computed here rather than one finding at a time in Python."""
+        self.flush()
+        amounts = dict(self.con.execute("select rule_code, sum(amount_at_issue) from findings group by 1").fetchall())
+        first: dict[str, list[Finding]] = defaultdict(list)
+        for rule_code, *values in self.con.execute(
+            f"""select rule_code, {COLUMNS} from (
+                    select *, row_number() over (partition by rule_order order by {REPORT_ORDER}) as place
+                    from findings
+                ) where place <= ? order by rule_order, place""",
+            [first_per_rule],
+        ).fetchall():
+            first[rule_code].append(Finding(*values))
+        totals = {attribute: self.totals_by(attribute, fatal_rules) for attribute in TOTALS}
+        return Summary(count=self.count, amounts=amounts, first=dict(first), totals=totals)
+
+    def totals_by(self, attribute: str, fatal_rules: list[str]) -> list[dict]:
+        """Findings and money at issue (fatal and warning apart) per value of `attribute`, the largest sum first;
+        integrity findings name tables, not money, and are left out."""
+        rows = self.con.execute(
+            f"""select coalesce(nullif("{attribute}", ''), '（未知）') as key, count(*) as findings,
+                    coalesce(sum(amount_at_issue) filter (where list_contains($fatal, rule_code)), 0) as fatal_amount,
+                    coalesce(sum(amount_at_issue) filter (where not list_contains($fatal, rule_code)), 0) as warning_amount
+                from findings where record_type is distinct from 'table'
+                group by key""",
+            {"fatal": fatal_rules},
+        ).fetchall()
+        return [
+            {attribute: key, "findings": count, "fatal_amount": f"{fatal:.2f}", "warning_amount": f"{warning:.2f}"}
+            for key, count, fatal, warning in sorted(rows, key=lambda row: (-(row[2] + row[3]), row[0]))
+        ]
+
+
+@dataclass
+class Summary:
+    """The findings in the report's terms: how many, the amount at issue and the first records per rule, and the
+    totals per value of each of TOTALS."""
+
+    count: int
+    amounts: dict[str, Decimal]
+    first: dict[str, list[Finding]]
+    totals: dict[str, list[dict]]
 
 
 def duckdb_type(arrow_type: pa.DataType) -> str:
