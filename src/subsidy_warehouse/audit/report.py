@@ -172,16 +172,17 @@ class ReportFiles:
         con = store.con
         register_masking(con)
 
-        def columns(text_sql: Callable[[str], str], amount_sql: str = "amount_at_issue") -> list[str]:
+        def columns(text_sql: Callable[[str], str], amount_sql: str = "amount_at_issue") -> str:
             """The findings' fields in order, each text through `text_sql`, the amount as `amount_sql`."""
             sql = {name: text_sql(f'"{name}"') for name in TEXT_COLUMNS}
             sql |= {"award_year": "award_year", "amount_at_issue": amount_sql}
-            return [f'{sql[name]} as "{name}"' for name in FINDING_COLUMNS]
+            return ", ".join(f'{sql[name]} as "{name}"' for name in FINDING_COLUMNS)
 
-        shown_query = store.ordered(columns(masked_sql), limit=XLSX_FINDINGS)
-        csv_query = store.ordered(columns(lambda name: csv_text_sql(masked_sql(name))))
+        store.number_into("report_rows", columns(masked_sql))  # the findings masked, numbered in report order
+        shown_query = f"select * exclude (place) from report_rows order by place limit {XLSX_FINDINGS}"
+        csv_query = f"select {columns(csv_text_sql)} from report_rows order by place"
         # report.json's amounts are texts of yuan, masked like any text (a 15-digit amount can look like an ID)
-        json_query = store.ordered(columns(masked_sql, masked_sql("cast(amount_at_issue as varchar)")))
+        json_query = f"select {columns(str, masked_sql('cast(amount_at_issue as varchar)'))} from report_rows order by place"
         # findings.xlsx is Python (xlsxwriter) and the other two are DuckDB, which lets go of Python's lock while it
         # works: they are written at the same time (1M applications: the xlsx's 50,000 rows take longest)
         with con.cursor() as cursor, ThreadPoolExecutor(max_workers=1) as pool:

@@ -4,7 +4,7 @@ At 10M applications an audit finds about 1.8M failing records; held as Python ob
 report, the masking and the files) they took most of a 16.7 GB peak. Here they go into a DuckDB file in a
 private temporary folder (owner-only, deleted when the audit ends: the records are not masked yet, because
 the report orders them by their unmasked keys), a batch at a time. What the report says of them is computed in SQL
-(`summary`), and the report's files are written from DuckDB's queries (`ordered`), so that memory stays
+(`summary`), and the report's files are written by DuckDB from a numbered copy (`number_into`), so that memory stays
 bounded whatever the number of findings: DuckDB sorts them within STORE_MEMORY_LIMIT and spills the rest to
 that folder.
 
@@ -26,6 +26,7 @@ import pyarrow as pa
 from .model import FINDING_COLUMNS, Finding
 
 STORE_MEMORY_LIMIT = "512MB"
+REPORT_MEMORY_LIMIT = "2GB"  # less than the audited warehouse's connection took, which is closed by then
 BATCH_ROWS = 20_000
 # amounts of findings are yuan with cents (the rule models return DECIMAL(18,2) or sums of them)
 AMOUNT = pa.decimal128(38, 2)
@@ -131,12 +132,15 @@ class FindingStore:
         finally:
             self.con.unregister("measures")
 
-    def ordered(self, columns: list[str], limit: int | None = None) -> str:
-        """A query of `columns` (SQL over the findings' fields) for every finding, in report order."""
+    def number_into(self, table: str, columns: str) -> None:
+        """A table `table` of `columns` (SQL over the findings' fields) for every finding, and its place in report
+        order (`place`, from 1): the report's files read it `order by place`, a sort on one integer, instead of
+        sorting the findings each. Call it once the audited warehouse is closed: it may take REPORT_MEMORY_LIMIT."""
         self.flush()
-        return (
-            f"select {', '.join(columns)} from findings order by {REPORT_ORDER}"
-            + ("" if limit is None else f" limit {int(limit)}")
+        self.con.execute(f"set memory_limit = '{REPORT_MEMORY_LIMIT}'")
+        self.con.execute(
+            f"create or replace table {table} as "
+            f"select row_number() over (order by {REPORT_ORDER}) as place, {columns} from findings"
         )
 
     def summary(self, fatal_rules: list[str], first_per_rule: int) -> Summary:
