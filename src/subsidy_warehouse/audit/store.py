@@ -43,7 +43,7 @@ SCHEMA = pa.schema(
 assert SCHEMA.names[2:] == FINDING_COLUMNS  # the table's columns after seq and rule_order are a Finding's fields
 COLUMNS = ", ".join(f'"{name}"' for name in FINDING_COLUMNS)
 # rule (catalogue order), check, record type, record id, and for equal keys the order the findings were added
-REPORT_ORDER = 'rule_order, "check", record_type, record_id, seq'
+REPORT_ORDER = ", ".join(f'findings."{name}"' for name in ("rule_order", "check", "record_type", "record_id", "seq"))
 TOTALS = ("bureau", "measure_code")  # the findings' fields the report totals money by
 # one row per row of a rule model's test (tests/generic/audit_rule.sql): a finding of its rule, its measure
 # looked up from its clause; no amount counts as 0.00 and no detail as ''
@@ -135,7 +135,8 @@ class FindingStore:
     def number_into(self, table: str, columns: str) -> None:
         """A table `table` of `columns` (SQL over the findings' fields) for every finding, and its place in report
         order (`place`, from 1): the report's files read it `order by place`, a sort on one integer, instead of
-        sorting the findings each. Call it once the audited warehouse is closed: it may take REPORT_MEMORY_LIMIT."""
+        sorting the findings each. The order is that of the unmasked fields (REPORT_ORDER names the table's, not
+        `columns`' aliases). Call it once the audited warehouse is closed: it may take REPORT_MEMORY_LIMIT."""
         self.flush()
         self.con.execute(f"set memory_limit = '{REPORT_MEMORY_LIMIT}'")
         self.con.execute(
