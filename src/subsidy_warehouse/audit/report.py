@@ -169,6 +169,7 @@ class ReportFiles:
         self.count = 0
 
     def write_findings(self, store: FindingStore) -> None:
+        """findings.csv, the findings of findings.xlsx and report.json's (to the scratch file), from `store`."""
         con = store.con
         register_masking(con)
 
