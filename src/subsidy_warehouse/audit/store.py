@@ -5,8 +5,8 @@ report, the masking and the files) they took most of a 16.7 GB peak. Here they g
 private temporary folder (owner-only, deleted when the audit ends: the records are not masked yet, because
 the report orders them by their unmasked keys), a batch at a time. What the report says of them is computed in SQL
 (`summary`), and the report's files are written by DuckDB from a numbered copy (`number_into`), so that memory stays
-bounded whatever the number of findings: DuckDB sorts them within STORE_MEMORY_LIMIT and spills the rest to
-that folder.
+bounded whatever the number of findings: DuckDB sorts them within STORE_MEMORY_LIMIT (REPORT_MEMORY_LIMIT once
+the audited warehouse is closed) and spills the rest to that folder.
 
 The order is the one the report has always used: rule (catalogue order), check, record type, record id, and
 for equal keys the order the findings were added (a stable sort), which `seq` records.
