@@ -36,8 +36,8 @@
 
 {#- The keys of the rows a daily load rewrote in an incremental model (its key columns, or `_batch` for a
     base model). build.py makes this schema before dbt runs a daily load and drops it before the warehouse is
-    swapped in, so it only exists during a daily load's build. The hooks that create these tables tell dbt's relation cache, which then answers for
-    the whole schema. -#}
+    swapped in, so it only exists during a daily load's build. The hooks that create these tables tell dbt's
+    relation cache, which then answers for the whole schema. -#}
 {% macro rewritten_keys(relation) -%}
     {{ return(api.Relation.create(database=relation.database, schema='daily_load_keys', identifier=relation.identifier, type='table')) }}
 {%- endmacro %}

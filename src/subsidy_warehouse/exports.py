@@ -111,7 +111,9 @@ def masked_sql(expression: str) -> str:
     )
 
 
-def copy_csv(con: duckdb.DuckDBPyConnection, query: str, path: Path, text_columns: Sequence[str], scratch: Path) -> None:
+def copy_csv(
+    con: duckdb.DuckDBPyConnection, query: str, path: Path, text_columns: Sequence[str], scratch: Path
+) -> None:
     """CsvExport's file (BOM, quoted header, text quoted, numbers bare, CRLF) of `query`'s rows, written by DuckDB
     (`query` applies `csv_text_sql` to its `text_columns`); DuckDB writes the rows to `scratch` first."""
     header = [column[0] for column in con.execute(f"select * from ({query}) limit 0").description]

@@ -25,6 +25,7 @@ from ..exports import (
 )
 from ..paths import project_dir
 from ..summary import wan
+from .fingerprint import quote
 from .model import FINDING_COLUMNS, load_rule_catalogue
 from .store import FindingStore
 
@@ -166,7 +167,6 @@ class ReportFiles:
         self.scratch = scratch
         self.findings_json = scratch / "report-findings.json"
         self.workbook = FindingsWorkbook(run_dir / "findings.xlsx")
-        self.count = 0
 
     def write_findings(self, store: FindingStore) -> None:
         """findings.csv, the findings of findings.xlsx and report.json's (to the scratch file), from `store`."""
@@ -175,15 +175,16 @@ class ReportFiles:
 
         def columns(text_sql: Callable[[str], str], amount_sql: str = "amount_at_issue") -> str:
             """The findings' fields in order, each text through `text_sql`, the amount as `amount_sql`."""
-            sql = {name: text_sql(f'"{name}"') for name in TEXT_COLUMNS}
+            sql = {name: text_sql(quote(name)) for name in TEXT_COLUMNS}
             sql |= {"award_year": "award_year", "amount_at_issue": amount_sql}
-            return ", ".join(f'{sql[name]} as "{name}"' for name in FINDING_COLUMNS)
+            return ", ".join(f"{sql[name]} as {quote(name)}" for name in FINDING_COLUMNS)
 
         store.number_into("report_rows", columns(masked_sql))  # the findings masked, numbered in report order
         shown_query = f"select * exclude (place) from report_rows order by place limit {XLSX_FINDINGS}"
         csv_query = f"select {columns(csv_text_sql)} from report_rows order by place"
         # report.json's amounts are texts of yuan, masked like any text (a 15-digit amount can look like an ID)
-        json_query = f"select {columns(str, masked_sql('cast(amount_at_issue as varchar)'))} from report_rows order by place"
+        json_amount = masked_sql("cast(amount_at_issue as varchar)")
+        json_query = f"select {columns(str, json_amount)} from report_rows order by place"
         # findings.xlsx is Python (xlsxwriter) and the other two are DuckDB, which lets go of Python's lock while it
         # works: they are written at the same time (1M applications: the xlsx's 50,000 rows take longest)
         with con.cursor() as cursor, ThreadPoolExecutor(max_workers=1) as pool:
@@ -191,7 +192,6 @@ class ReportFiles:
             copy_csv(con, csv_query, self.run_dir / "findings.csv", TEXT_COLUMNS, self.scratch / "findings.csv.part")
             con.execute(f"copy ({json_query}) to {sql_text(str(self.findings_json))} (format json, array true)")
             xlsx.result()
-        self.count = store.count
 
     def finish(self, report: dict) -> None:
         """Write report.json, report.html and the rest of findings.xlsx for `report` (all but its findings)."""
@@ -207,7 +207,7 @@ class ReportFiles:
             out.write(b"]}\n")
         self.findings_json.unlink()
         (self.run_dir / "report.html").write_text(render_html(report), encoding="utf-8")
-        self.workbook.finish(report, self.count)
+        self.workbook.finish(report, report["verdict"]["findings"])
 
 
 def copy_bytes(source: BinaryIO, target: BinaryIO, count: int) -> None:

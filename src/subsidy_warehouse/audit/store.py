@@ -165,9 +165,10 @@ class FindingStore:
         integrity findings name tables, not money, and are left out."""
         rows = self.con.execute(
             f"""select coalesce(nullif("{attribute}", ''), '（未知）') as key, count(*) as findings,
-                    coalesce(sum(amount_at_issue) filter (where list_contains($fatal, rule_code)), 0) as fatal_amount,
-                    coalesce(sum(amount_at_issue) filter (where not list_contains($fatal, rule_code)), 0) as warning_amount
-                from findings where record_type is distinct from 'table'
+                    coalesce(sum(amount_at_issue) filter (where fatal), 0) as fatal_amount,
+                    coalesce(sum(amount_at_issue) filter (where not fatal), 0) as warning_amount
+                from (select *, list_contains($fatal, rule_code) as fatal from findings)
+                where record_type is distinct from 'table'
                 group by key""",
             {"fatal": fatal_rules},
         ).fetchall()
