@@ -25,7 +25,7 @@ import duckdb
 from .audit.dbt_checks import READ_ONLY_TARGET
 from .dbt_runner import compiled_once, run_dbt
 from .errors import UserFacingError
-from .exports import ExportWorkbook, without_personal_ids
+from .exports import ExportWorkbook, sql_text, without_personal_ids
 from .query import duckdb_memory_limit, open_read_only
 from .summary import wan
 
@@ -175,8 +175,7 @@ class CapSimulator:
         # 6.8 GB at 10M applications (3.2 GB bounded, in the same time)
         self.scratch = tempfile.TemporaryDirectory(prefix="subsidy-simulate-")
         self.con = duckdb.connect(config={"memory_limit": duckdb_memory_limit(), "temp_directory": self.scratch.name})
-        escaped = str(self.warehouse).replace("'", "''")
-        self.con.execute(f"attach '{escaped}' as \"{self.catalog}\" (read_only)")
+        self.con.execute(f"attach {sql_text(str(self.warehouse))} as \"{self.catalog}\" (read_only)")
         # nothing but the attached warehouse (and the spill folder): no other file, no URL, no extension, settings locked
         for setting in ("enable_external_access", "autoinstall_known_extensions", "autoload_known_extensions"):
             self.con.execute(f"set {setting} = false")
