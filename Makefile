@@ -35,9 +35,11 @@ $(CURDIR)/.uv-bootstrap/bin/uv:
 	$(UV) sync --frozen
 	touch $@
 
-# The dashboards' Node packages, exactly as locked (patch-package applies reports/patches on install).
+# The dashboards' Node packages, exactly as locked (patch-package applies reports/patches on install). Packages
+# already in npm's cache are taken from it without asking the registry, and no audit or funding request is made:
+# 20.8 / 22.7 s instead of 24.3 / 28.1 s here (the lock pins every version and its hash either way).
 reports/node_modules/.installed: reports/package.json reports/package-lock.json $(wildcard reports/patches/*)
-	cd reports && npm ci
+	cd reports && npm ci --prefer-offline --no-audit --no-fund
 	touch $@
 
 setup: .venv/.synced reports/node_modules/.installed

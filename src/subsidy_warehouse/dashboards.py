@@ -68,12 +68,18 @@ def reports_dir() -> Path:
     return project_dir() / "reports"
 
 
+# Node's young generation at 64 MB instead of its 16 MB: vite's build of the site makes short-lived objects by the
+# million, and collecting them took 12 of its 62 s. Measured on the sample, interleaved: 58.6-68.2 s -> 55.2-58.6 s,
+# the same peak memory (3.3-3.4 GB).
+NODE_OPTIONS = "--max-old-space-size=4096 --max-semi-space-size=64"
+
+
 def evidence_env() -> dict[str, str]:
     return {
         **os.environ,
         "DO_NOT_TRACK": "1",
         "SEND_ANONYMOUS_USAGE_STATS": "no",
-        "NODE_OPTIONS": os.environ.get("NODE_OPTIONS", "--max-old-space-size=4096"),
+        "NODE_OPTIONS": os.environ.get("NODE_OPTIONS", NODE_OPTIONS),
     }
 
 
