@@ -73,13 +73,14 @@ def postgres_server() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def new_database(dsn: str, name: str) -> str:
-    """Create database `name` on the server of `dsn`; returns its DSN."""
+def new_database(dsn: str, name: str, template: str | None = None) -> str:
+    """Create database `name` on the server of `dsn`, empty or as a copy of database `template` (which no one
+    may be connected to); returns its DSN."""
     import psycopg2
 
     with contextlib.closing(psycopg2.connect(dsn)) as con:
         con.autocommit = True
-        con.cursor().execute(f'create database "{name}"')
+        con.cursor().execute(f'create database "{name}"' + (f' template "{template}"' if template else ""))
     return dsn.rsplit("/", 1)[0] + f"/{name}"
 
 
