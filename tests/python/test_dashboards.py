@@ -1,6 +1,6 @@
 """The Evidence dashboards (reports/), built offline by `subsidy dashboards build` and opened in headless Chromium.
 
-One small warehouse (generated sample with problems, audited) is built into the site once; `subsidy dashboards
+One small warehouse (a copy of the generated sample with problems, audited) is built into the site once; `subsidy dashboards
 serve` serves it on 127.0.0.1 and every test drives Debian's Chromium against it. Screenshots of each page
 are saved under test-artifacts/dashboards/ (not committed). The last tests check the build's refusals: they
 remove reports/build, so they run after the others, in this module (one worker under pytest-xdist).
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import BIN, PROJECT_DIR, launch_chromium, message_lines, run_cli
+from helpers import BIN, PROJECT_DIR, copy_build, launch_chromium, message_lines, run_cli
 from playwright.sync_api import Page, sync_playwright
 
 from subsidy_warehouse.dashboards import SOURCES_DATA, SiteHandler, evidence_env
@@ -46,11 +46,9 @@ RESIDENT_ID = re.compile(r"(?<!\d)\d{6}(18|19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12
 
 
 @pytest.fixture(scope="module")
-def dashboard_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def dashboard_warehouse(sample_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("dashboards")
-    run_cli("generate", "--scale", "0.2", "--seed", "5", "--out", str(root / "raw"), check=True)
-    warehouse = root / "warehouse.duckdb"
-    run_cli("build", "--raw-dir", str(root / "raw"), "--warehouse", str(warehouse), check=True)
+    warehouse = copy_build(sample_build, root)  # the generated sample, built once per test run (conftest)
     audited = run_cli("audit", "--warehouse", str(warehouse))
     assert audited.returncode == 1, audited.stderr  # the sample has fatal findings on purpose
     # few prerendered company pages, so that the others are rendered in the browser through the fallback page
@@ -534,10 +532,23 @@ def test_a_second_build_waits_for_the_first(tmp_path: Path) -> None:
             [str(BIN / "subsidy"), "dashboards", "build", "--warehouse", str(tmp_path / "missing.duckdb")],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        time.sleep(5)
+        lines: list[str] = []
+        said_it_waits = threading.Event()
+
+        def read_stderr() -> None:
+            for line in waiting.stderr:
+                lines.append(line)
+                if "waiting for another dashboards build" in line:
+                    said_it_waits.set()
+
+        reader = threading.Thread(target=read_stderr, daemon=True)
+        reader.start()
+        said = said_it_waits.wait(timeout=60)
+        time.sleep(1)
         still_waiting = waiting.poll() is None
         fcntl.flock(lock, fcntl.LOCK_UN)
-    _, stderr = waiting.communicate(timeout=60)
-    assert still_waiting, stderr
-    assert "waiting for another dashboards build" in stderr
+    waiting.wait(timeout=60)
+    reader.join(timeout=10)
+    stderr = "".join(lines)
+    assert said and still_waiting, stderr  # it said it waits, and went on waiting while the lock was held
     assert waiting.returncode == 2 and "does not exist" in stderr  # then it ran, and said why it could not
