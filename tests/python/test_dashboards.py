@@ -1,8 +1,8 @@
 """The Evidence dashboards (reports/), built offline by `subsidy dashboards build` and opened in headless Chromium.
 
-One small warehouse (a copy of the generated sample with problems, audited) is built into the site once;
-`subsidy dashboards serve` serves it on 127.0.0.1 and every test drives Debian's Chromium against it. Screenshots
-of each page are saved under test-artifacts/dashboards/ (not committed). The last tests check the build's refusals: they
+One small warehouse (a copy of the generated sample with problems, audited) is built into the site once; `subsidy
+dashboards serve` serves it on 127.0.0.1 and every test drives Debian's Chromium against it. Screenshots of each
+page are saved under test-artifacts/dashboards/ (not committed). The last tests check the build's refusals: they
 remove reports/build, so they run after the others, in this module (one worker under pytest-xdist).
 """
 
