@@ -28,6 +28,7 @@ from .audit.fingerprint import file_sha256, quote
 from .audit.model import load_rule_catalogue
 from .audit.report import CATEGORY_ZH, SEVERITY_ZH, STATUS_ZH, read_report_head
 from .errors import UserFacingError
+from .exports import sql_text
 from .locks import exclusive_lock
 from .paths import project_dir
 from .query import duckdb_memory_limit, open_read_only
@@ -286,11 +287,11 @@ def write_sources(copy: Path, reports: Path) -> dict[str, int]:
                 parquet = folder / f"{name}.parquet"
                 staging = folder / f".{name}.parquet.tmp"
                 con.execute(
-                    f"copy (select {casts} from ({query}\n)) to '{staging}' "
+                    f"copy (select {casts} from ({query}\n)) to {sql_text(str(staging))} "
                     f"(format parquet, compression zstd, row_group_size {ROW_GROUP_ROWS})"
                 )
                 os.replace(staging, parquet)
-                (rows[name],) = con.execute(f"select count(*) from read_parquet('{parquet}')").fetchone()
+                (rows[name],) = con.execute(f"select count(*) from read_parquet({sql_text(str(parquet))})").fetchone()
             except duckdb.Error as exc:
                 raise UserFacingError(f"The dashboards' source {sql_file.name} failed: {exc}") from None
             schema = [{"name": c, "evidenceType": kind, "typeFidelity": "precise"} for c, kind in columns]

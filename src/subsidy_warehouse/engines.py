@@ -116,6 +116,8 @@ def copy_raw_tables(duck: duckdb.DuckDBPyConnection, pg, schema: str, scratch: P
     """Create `schema` in PostgreSQL with every table of DuckDB's raw schema, same columns and types, and
     fill each with one `COPY … FROM STDIN` (CSV: an unquoted empty field is null, "" is empty text).
     Returns the rows copied per table."""
+    from .exports import sql_text
+
     cur = pg.cursor()
     cur.execute(f'create schema "{schema}"')
     copied = {}
@@ -134,7 +136,7 @@ def copy_raw_tables(duck: duckdb.DuckDBPyConnection, pg, schema: str, scratch: P
             + ")"
         )
         csv_file = scratch / f"{table}.csv"
-        duck.execute(f"copy raw.\"{table}\" to '{csv_file}' (format csv, header false, force_quote *)")
+        duck.execute(f"copy raw.\"{table}\" to {sql_text(str(csv_file))} (format csv, header false, force_quote *)")
         # force_quote quotes every value, so empty text is "" while null stays an empty unquoted field
         with csv_file.open("rb") as data:
             cur.copy_expert(f'copy "{schema}"."{table}" from stdin with (format csv)', data)
