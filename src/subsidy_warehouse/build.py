@@ -205,7 +205,9 @@ def build_warehouse(raw_dir: Path, warehouse: Path, full_refresh: bool = False) 
             manifest = parsing.manifest() if parsing else None
         progress.current().step("dbt 构建模型与测试 dbt build (seeds, models, tests)")
         run = run_dbt(
-            ["build", "--exclude", "tag:audit_rule"],
+            # dbt's unit tests check the code on fixed rows, not the data: `make test` runs them (test_golden.py),
+            # as do the PostgreSQL and Spark builds. Here they held up the capped models by 0.5 s at 1M.
+            ["build", "--exclude", "tag:audit_rule", "--exclude-resource-type", "unit_test"],
             new_file,
             work_dir / "logs",
             manifest=manifest,

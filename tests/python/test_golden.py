@@ -223,3 +223,16 @@ def test_dbt_failure_exits_1_and_keeps_the_previous_warehouse(tmp_path: Path, go
     assert "fct_broken" in completed.stderr and "previous warehouse is unchanged" in completed.stderr
     assert warehouse.read_bytes() == before
     assert Path(f"{warehouse}.failed-build.log").exists()
+
+
+def test_dbt_unit_tests_pass(tmp_path: Path, golden_build: Path):
+    """The unit tests of the cap models (fixed rows in, hand-computed awards out), which `subsidy build` leaves
+    to this suite; they need the warehouse's tables only for their column types."""
+    from subsidy_warehouse.dbt_runner import run_dbt
+
+    run = run_dbt(["test", "--select", "test_type:unit"], copy_build(golden_build, tmp_path), tmp_path / "logs")
+    statuses = {result["unique_id"].split(".")[-1]: result["status"] for result in run.results}
+    assert statuses == {
+        "static_limits_apply_each_cap_kind": "pass",
+        "running_caps_let_through_only_what_fits": "pass",
+    }, run.error
