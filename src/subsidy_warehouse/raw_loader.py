@@ -35,7 +35,7 @@ from .errors import UserFacingError
 
 # Reads of 8 MB: buffers this small are reused by the C allocator, where one of 32 MB or more is mapped and
 # unmapped each time. Measured at 1M applications (write_raw_schema, 3 files): 64 MB chunks 5.6-7.0 s, of
-# them 2.4-3.6 s in the kernel; 8 MB chunks 3.7 s, 0.5-0.6 s in the kernel.
+# them 2.4-3.6 s in the kernel; 8 MB chunks 3.7-4.0 s, 0.5-0.8 s in the kernel.
 CHUNK_BYTES = 8 << 20
 MAX_RECORD_LINES = 10  # a quoted value may hold a few line breaks (an address), never a page of records
 MAX_FIELD_CHARS = 1_000  # longer than any name, code or amount: a value this long swallowed other records
