@@ -44,6 +44,13 @@ def writer_settings() -> dict[str, str]:
     }
 
 
+def landing_settings(daily: DailyLoad | None) -> dict[str, str]:
+    """A daily load appends to a copied 10M-row file: at the default 16 MB threshold its first insert
+    triggers an automatic checkpoint of the copy (land_raw 7.7 s median of 4 at +1 %, 4.7 s of 5 without);
+    the connection's close checkpoints once anyway."""
+    return {"checkpoint_threshold": "1TB"} if daily else {}
+
+
 # Raw files this large take seconds to read (1M applications: 229 MB, 3.4 s), and dbt parses meanwhile
 # (ParseInBackground): 1-2 s less per build. Smaller ones are read in under a second, where the parse
 # would only compete for Python's lock, and an error in them waits for nothing.
@@ -197,7 +204,7 @@ def build_warehouse(raw_dir: Path, warehouse: Path, full_refresh: bool = False) 
         with parsing or contextlib.nullcontext():
             if daily:
                 shutil.copyfile(warehouse, new_file)  # the old file stays as it is until the swap
-            with duckdb.connect(str(new_file), config=writer_settings()) as con:
+            with duckdb.connect(str(new_file), config=writer_settings() | landing_settings(daily)) as con:
                 raw_files = land_raw(con, raw_dir, daily, code)
                 if daily:  # made here, once: two dbt threads creating it in their hooks conflict in DuckDB's catalog
                     con.execute(f"create schema {REWRITTEN_KEYS_SCHEMA}")
