@@ -34,5 +34,5 @@ select
 from checked
 where row_disposition = 'staged'
 {%- if is_incremental() %}
-    and application_id in ({{ recomputed_keys('base_raw__applications', 'application_id') }})
+    and {{ recomputed_in_this_build() }}
 {%- endif %}

@@ -25,5 +25,5 @@ select
 from checked
 where row_disposition = 'staged'
 {%- if is_incremental() %}
-    and beneficiary_ref_hash in ({{ recomputed_keys('base_raw__beneficiaries', 'beneficiary_ref_hash') }})
+    and {{ recomputed_in_this_build() }}
 {%- endif %}

@@ -25,5 +25,5 @@ select
 from checked
 where row_disposition = 'staged'
 {%- if is_incremental() %}
-    and disbursement_id in ({{ recomputed_keys('base_raw__disbursements', 'disbursement_id') }})
+    and {{ recomputed_in_this_build() }}
 {%- endif %}
