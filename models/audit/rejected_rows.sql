@@ -1,22 +1,37 @@
 -- Every raw record that could not be read, with its reason, its lines and raw values. Personal
 -- identifiers in the raw values are masked or pseudonymised. None of these records reaches the marts.
+-- A daily load replaces the rows of the records it read again (rejected_rows_to_recompute) and adds the new
+-- unreadable ones: a record read in an earlier load keeps its lines, so its row keeps its id.
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_rows_to_recompute('rejected_row_id', rejected_rows_to_recompute()) }}") }}
 with beneficiaries as (
     select * from {{ ref('base_raw__beneficiaries') }}
     where row_disposition = 'rejected'
+    {%- if is_incremental() %}
+        and {{ recomputed_in_this_build() }}
+    {%- endif %}
 ),
 
 applications as (
     select * from {{ ref('base_raw__applications') }}
     where row_disposition = 'rejected'
+    {%- if is_incremental() %}
+        and {{ recomputed_in_this_build() }}
+    {%- endif %}
 ),
 
 disbursements as (
     select * from {{ ref('base_raw__disbursements') }}
     where row_disposition = 'rejected'
+    {%- if is_incremental() %}
+        and {{ recomputed_in_this_build() }}
+    {%- endif %}
 ),
 
 unreadable as (
     select * from {{ source('raw', 'unreadable_rows') }}
+    {%- if is_incremental() %}
+    where {{ recomputed_in_this_build() }}
+    {%- endif %}
 ),
 
 unioned as (
@@ -83,7 +98,6 @@ unioned as (
 )
 
 select
-    {{ dbt.concat(['source_file', "'#'", dbt.cast('source_line', api.Column.translate_type('string'))]) }}
-        as rejected_row_id,
+    {{ rejected_row_id('source_file', 'source_line') }} as rejected_row_id,
     *
 from unioned

@@ -56,10 +56,13 @@ BATCHES = {
             # a corrected re-issue of G15 and of G02: each id now has two versions, all rejected
             "G15,91330102MA28YB2C33,M04-5,2025,2025-05-01,approved,250000.00,250000.00,2025-04-01,区科技局,,,,,,",
             "G02,91330102MA27XK1A0H,M12-1,2025,2025-01-05,approved,500000.00,500000.00,2025-02-01,区科技局,2000000.00,,,,,",
+            # a re-issue of G19, rejected for its date: its old row in audit.rejected_rows is written again
+            "G19,91330102MA28YB2C33,M04-5,2025,2025-02-28,submitted,200000.00,,,,,,,,,",
         ],
         "disbursements.csv": [
             "D07,G02,2025-01-15,500000.00,payment,区科技局,V07",  # the payment corrected too
             "D23,G03,2025-07-01,100000.00,payment,区科技局,V23",
+            "D08,G02,2025-03-15,5.00,payment,区科技局,V08",  # a re-issue of a payment rejected for its amount
         ],
     },
 }
