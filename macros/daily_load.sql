@@ -9,6 +9,14 @@
     (select max(batch) from {{ source('raw', 'batches') }})
 {%- endmacro %}
 
+{#- The rows this build wrote in a base model (the rows of recomputed_keys(...)), or the lines it read in a raw
+    table. The base models delete and insert by their key, so every row of a key a new line carries holds this
+    build's batch, and only those do. Compared on `_batch`, DuckDB skips the row groups of earlier batches (10M
+    applications: 0.09 s against 0.6 s for the lookup by key, on a warm cache). -#}
+{% macro recomputed_in_this_build() -%}
+    _batch = {{ current_batch() }}
+{%- endmacro %}
+
 {#- Before an incremental model appends its recomputed rows: delete the rows of the keys it recomputes, noted
     first in rewritten_keys(this) for its data tests (which read them as the model's columns: `keys_sql` names
     its columns as `key` does). -#}
@@ -94,15 +102,7 @@
 
 {#- Keys whose staging rows this build recomputed (every record of an identifier a new line carries). -#}
 {% macro recomputed_keys(base_model, key) -%}
-    select {{ key }} from {{ ref(base_model) }} where _batch = {{ current_batch() }} and {{ key }} is not null
-{%- endmacro %}
-
-{#- The rows this build wrote in a base model (the rows of recomputed_keys(...)), or the lines it read in a raw
-    table. The base models delete and insert by their key, so every row of a key a new line carries holds this
-    build's batch, and only those do. Compared on `_batch`, DuckDB skips the row groups of earlier batches (10M
-    applications: 0.09 s against 0.6 s for the lookup by key, on a warm cache). -#}
-{% macro recomputed_in_this_build() -%}
-    _batch = {{ current_batch() }}
+    select {{ key }} from {{ ref(base_model) }} where {{ recomputed_in_this_build() }} and {{ key }} is not null
 {%- endmacro %}
 
 {#- The ids of audit.rejected_rows a daily load writes again: every record a base model recomputed (rejected
@@ -133,7 +133,7 @@
 {#- Applications whose payments change: those any version of a recomputed disbursement names. -#}
 {% macro applications_with_new_payments() -%}
     select application_id from {{ ref('base_raw__disbursements') }}
-    where _batch = {{ current_batch() }} and application_id is not null
+    where {{ recomputed_in_this_build() }} and application_id is not null
 {%- endmacro %}
 
 {#- Disbursements to resolve again: those recomputed in staging, and those of an application resolved again. -#}
@@ -149,9 +149,9 @@
     which end up equal share (it may group more: a superset is only recomputed, never lost). -#}
 {% macro records_to_recompute(source_table, key_expression) -%}
     {%- if is_incremental() %}
-    where _batch = {{ current_batch() }}
+    where {{ recomputed_in_this_build() }}
         or {{ key_expression }} in (
-            select {{ key_expression }} from {{ source('raw', source_table) }} where _batch = {{ current_batch() }}
+            select {{ key_expression }} from {{ source('raw', source_table) }} where {{ recomputed_in_this_build() }}
         )
     {%- endif %}
 {%- endmacro %}
