@@ -122,12 +122,9 @@
     {{ dbt.concat([source_file, "'#'", dbt.cast(first_line, api.Column.translate_type('string'))]) }}
 {%- endmacro %}
 
-{#- Applications to resolve again: those recomputed in staging, and those of a beneficiary recomputed. -#}
+{#- The applications a daily load resolves again (int_applications_to_resolve: computed once per load). -#}
 {% macro applications_to_resolve() -%}
-    {{ recomputed_keys('base_raw__applications', 'application_id') }}
-    union
-    select application_id from {{ ref('stg_raw__applications') }}
-    where beneficiary_ref_hash in ({{ recomputed_keys('base_raw__beneficiaries', 'beneficiary_ref_hash') }})
+    select application_id from {{ ref('int_applications_to_resolve') }}
 {%- endmacro %}
 
 {#- Applications whose payments change: those any version of a recomputed disbursement names. -#}
@@ -136,12 +133,9 @@
     where {{ recomputed_in_this_build() }} and application_id is not null
 {%- endmacro %}
 
-{#- Disbursements to resolve again: those recomputed in staging, and those of an application resolved again. -#}
+{#- The disbursements a daily load resolves again (int_disbursements_to_resolve: computed once per load). -#}
 {% macro disbursements_to_resolve() -%}
-    {{ recomputed_keys('base_raw__disbursements', 'disbursement_id') }}
-    union
-    select disbursement_id from {{ ref('stg_raw__disbursements') }}
-    where application_id in ({{ applications_to_resolve() }})
+    select disbursement_id from {{ ref('int_disbursements_to_resolve') }}
 {%- endmacro %}
 
 {#- The raw records a daily load recomputes in a base model: the new ones, and every earlier one whose
@@ -162,10 +156,12 @@
     {{ subsidy_warehouse.regex_replace_all(subsidy_warehouse.fold_identifier(column), '[0-9]{15,}[Xx]?', '#') }}
 {%- endmacro %}
 
-{#- On a daily load, int_awards_static_limits as the last build left it (the awards and their scopes before this
-    load), read before that model replaces its rows; none on a full build, which recomputes everything. -#}
-{% macro awards_before_this_load() -%}
-    {%- set previous = adapter.get_relation(database=this.database, schema=this.schema, identifier='int_awards_static_limits') -%}
+{#- On a daily load, model `name` as the last build left it: its reader runs before that model replaces its rows
+    (the model names the reader in a depends_on comment). None on a full build, which recomputes everything. -#}
+{% macro before_this_load(name) -%}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- set node = graph.nodes['model.' ~ project_name ~ '.' ~ name] -%}
+    {%- set previous = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
     {{ return(none if flags.FULL_REFRESH else previous) }}
 {%- endmacro %}
 
@@ -177,4 +173,9 @@
 {#- The (beneficiary, clause) groups of agg_cap_utilization a daily load recomputes (int_cap_groups_to_recompute). -#}
 {% macro cap_groups_to_recompute() -%}
     select beneficiary_id, clause_code from {{ ref('int_cap_groups_to_recompute') }}
+{%- endmacro %}
+
+{#- The beneficiaries whose rows of agg_disbursements_by_company_year a daily load recomputes (int_payees_to_recompute). -#}
+{% macro payees_to_recompute() -%}
+    select beneficiary_id from {{ ref('int_payees_to_recompute') }}
 {%- endmacro %}

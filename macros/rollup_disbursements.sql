@@ -1,9 +1,13 @@
 {#- Disbursement rollup over fct_disbursements by the given (name → expression) keys and paid year.
     Every staged disbursement falls in exactly one group: unknown keys get a placeholder, never null,
-    so each rollup adds up to the same total as the fact table. -#}
-{% macro rollup_disbursements(keys) -%}
+    so each rollup adds up to the same total as the fact table. `where`, if given, keeps only some groups (a
+    daily load's). -#}
+{% macro rollup_disbursements(keys, where=none) -%}
 with disbursements as (
     select * from {{ ref('fct_disbursements') }}
+    {%- if where %}
+    where {{ where }}
+    {%- endif %}
 )
 
 select

@@ -1,10 +1,8 @@
 -- One row per staged disbursement; clawbacks carry a negative signed_amount.
 -- daily loads read these to find what to recompute:
--- depends_on: {{ ref('base_raw__disbursements') }}
--- depends_on: {{ ref('base_raw__applications') }}
--- depends_on: {{ ref('base_raw__beneficiaries') }}
--- depends_on: {{ ref('stg_raw__applications') }}
--- depends_on: {{ ref('stg_raw__disbursements') }}
+-- depends_on: {{ ref('int_disbursements_to_resolve') }}
+-- (and, before this model replaces its rows, the payees they had)
+-- depends_on: {{ ref('int_payees_to_recompute') }}
 {{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_rows_to_recompute('disbursement_id', disbursements_to_resolve()) }}") }}
 with disbursements as (
     select * from {{ ref('int_disbursements_resolved') }}

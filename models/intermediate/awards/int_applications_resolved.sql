@@ -1,7 +1,6 @@
 -- Staged applications with their beneficiary, clause, measure and approving bureau resolved.
 -- daily loads read these to find what to recompute:
--- depends_on: {{ ref('base_raw__applications') }}
--- depends_on: {{ ref('base_raw__beneficiaries') }}
+-- depends_on: {{ ref('int_applications_to_resolve') }}
 {{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_rows_to_recompute('application_id', applications_to_resolve()) }}") }}
 with applications as (
     select * from {{ ref('stg_raw__applications') }}

@@ -9,16 +9,14 @@
 -- Empty on a full build, which computes everything anyway.
 -- daily loads read these to find what to recompute:
 -- depends_on: {{ ref('int_applications_resolved') }}
--- depends_on: {{ ref('stg_raw__applications') }}
--- depends_on: {{ ref('base_raw__applications') }}
--- depends_on: {{ ref('base_raw__beneficiaries') }}
+-- depends_on: {{ ref('int_applications_to_resolve') }}
 -- depends_on: {{ ref('int_policy_parameters') }}
-{%- set previous = awards_before_this_load() %}
+{%- set previous = before_this_load('int_awards_static_limits') %}
 {%- if previous is none %}
 select cast(null as {{ text_type() }}) as application_id
 where false
 {%- else %}
-with recursive resolved_again as {{ cte_hint('materialized') }} (
+with recursive resolved_again as (
     {{ applications_to_resolve() }}
 ),
 

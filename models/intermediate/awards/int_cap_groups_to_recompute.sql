@@ -4,7 +4,7 @@
 -- lifetime total spans its years, so whole groups are recomputed. Empty on a full build.
 -- depends_on: {{ ref('int_awards_to_recompute') }}
 -- depends_on: {{ ref('int_applications_resolved') }}
-{%- set previous = awards_before_this_load() %}
+{%- set previous = before_this_load('int_awards_static_limits') %}
 {%- if previous is none %}
 select cast(null as {{ text_type() }}) as beneficiary_id, cast(null as {{ text_type() }}) as clause_code
 where false
