@@ -26,3 +26,9 @@ group by
     {%- endfor %}
     paid_year
 {%- endmacro %}
+
+{#- The payee a rollup by beneficiary groups a disbursement under: 'UNKNOWN' for one whose application is not on
+    record (agg_disbursements_by_company_year, and the payees a daily load recomputes in it). -#}
+{% macro rollup_payee(beneficiary_id) -%}
+    coalesce({{ beneficiary_id }}, 'UNKNOWN')
+{%- endmacro %}
