@@ -42,12 +42,17 @@ BATCHES = {
             "G33,91330102MA28YB2C33,M05-1,2026,2026-03-01,approved,500000.00,500000.00,2026-04-01,区发改经信局,,,,,,",
             f"G34,{NEW_COMPANY},M04-5,2026,2026-01-05,approved,200000.00,200000.00,2026-02-01,区科技局,,,,,,",
             'G35,"坏引号,M04-5,2026,2026-01-05,submitted,1.00,,,,,,,,,',  # a stray quote: this line alone
+            # an award to the person whose ID fails its check: the invalid_id finding's amount at issue grows
+            "G36,330102199001010021,M10-2,2025,2025-03-01,approved,50000.00,50000.00,2025-04-01,区委人才办,,,,,,",
+            # an application, not an award, naming a clause that does not exist: a finding of no award's scope
+            "G38,91330102MA2GQ77N59,M99-9,2026,2026-01-05,submitted,10000.00,,,,,,,,,",
         ],
         "disbursements.csv": [
             "D20,G07,2026-03-01,30000.00,clawback,区发改经信局,V20",  # a clawback on an old award
             "D21,G30,2025-05-01,300000.00,payment,区科技局,V21",
             "D22,G34,2026-03-01,200000.00,payment,区科技局,V22",
             "D05,G18,2025-06-01,200000.00,payment,区发改经信局,V05",  # an exact copy of an old payment
+            "D25,G16,2025-06-01,150000.00,payment,区科技局,V25",  # overpays an award no new line's scope holds
         ],
     },
     "corrections of old records": {
@@ -64,6 +69,13 @@ BATCHES = {
             # a re-issue of G18 withdrawn: both versions rejected, and its old payment D05, not in this load, now
             # pays an application that is not on record (fct_disbursements reaches it through its application)
             "G18,91330102MA28YB2C33,M04-5,2025,2025-01-02,withdrawn,200000.00,,,,,,,,,",
+            # G16 sent again as a bureau's spreadsheet writes it, in full-width characters: the same record (collapsed)
+            "Ｇ１６,91330102MA2GQ77N59,M04-5,2025,2025-01-02,approved,100000.00,100000.00,2025-02-01,区科技局,,,,,,",
+            # the odd spellings of the load before (LOADED_BEFORE), sent again plainly: the same records (collapsed)
+            "G37,91330102MA28YB2C33,M04-5,2025,2025-03-01,submitted,100000.00,,,,,,,,,",
+            "33010219850612001x,33010219850612001X,M10-2,2025,2025-01-03,submitted,50000.00,,,,,,,,,",
+            # another record without an id (an ideographic space): rejected on its own, the earlier one left as it is
+            "　,91330102MA28YB2C33,M04-5,2025,2025-03-03,submitted,2000.00,,,,,,,,,",
         ],
         "disbursements.csv": [
             "D07,G02,2025-01-15,500000.00,payment,区科技局,V07",  # the payment corrected too
@@ -72,6 +84,8 @@ BATCHES = {
             # a re-issue of the payment to a person naming another application: both versions are rejected, and the
             # person, whose records are otherwise untouched, is paid nothing in 2025 any more
             "D09,G22,2025-03-01,6000000.00,payment,区数据局,V09",
+            " D 06 ,SQ-NOPE,2025-06-01,1000.00,payment,区科技局,V06",  # D06 again, with stray spaces: the same record
+            "D24,G15,2025-07-01,1000.00,payment,区科技局,V24",
         ],
     },
 }
@@ -112,7 +126,17 @@ LOADED_BEFORE = {
             f"1000000000.00,,PRJ-{n + 1},,,"
             for n in range(1, 6)
         ]
-    }
+    },
+    # Records a bureau spelled oddly: full-width, spaced, a person's ID number as the application's id. The
+    # corrections batch sends each again as written elsewhere; the load must find the odd earlier spelling.
+    "corrections of old records": {
+        "applications.csv": [
+            "Ｇ３７,91330102MA28YB2C33,M04-5,2025,2025-03-01,submitted,100000.00,,,,,,,,,",
+            "33010219850612001X,33010219850612001X,M10-2,2025,2025-01-03,submitted,50000.00,,,,,,,,,",
+            " ,91330102MA28YB2C33,M04-5,2025,2025-03-02,submitted,1000.00,,,,,,,,,",  # no id, only a space: rejected
+        ],
+        "disbursements.csv": ["D 24,G15,2025-07-01,1000.00,payment,区科技局,V24"],
+    },
 }
 # An older award a batch changes though it shares no scope with a new line: (award, within-cap amount before, after)
 REACHED_BY_THE_WALK_ONLY = {"new records in old scopes": ("G45", 0, 1_000_000)}
