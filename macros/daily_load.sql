@@ -140,45 +140,22 @@
 
 {#- The raw records a daily load recomputes in a base model: the new ones, and every earlier one whose
     identifier a new one carries. `key_expression` turns a raw identifier into a key that identifiers
-    which end up equal share (it may group more: a superset is only recomputed, never lost); `stored_key` is
-    that key of each record the base model read, from its own columns, so that the earlier records are found
-    by a lookup there instead of the expression's regexes over every raw row (10M applications: 1.6 s a load). -#}
-{% macro records_to_recompute(source_table, key_expression, stored_key) -%}
+    which end up equal share (it may group more: a superset is only recomputed, never lost). -#}
+{% macro records_to_recompute(source_table, key_expression) -%}
     {%- if is_incremental() %}
     where {{ recomputed_in_this_build() }}
-        or (_source_file, _first_line) in (
-            select source_file, source_line from {{ this }}
-            where {{ stored_key }} in (
-                select {{ key_expression }} from {{ source('raw', source_table) }} where {{ recomputed_in_this_build() }}
-            )
+        or {{ key_expression }} in (
+            select {{ key_expression }} from {{ source('raw', source_table) }} where {{ recomputed_in_this_build() }}
         )
     {%- endif %}
 {%- endmacro %}
 
 {#- A key for an identifier column that its pseudonymised form cannot split: any run of 15 or more digits
-    (a resident ID, which becomes its holder's pseudonym) counts as one. No identifier (empty, or only
-    spaces) has no key: such records are each rejected on their own, never read again. -#}
+    (a resident ID, which becomes its holder's pseudonym) counts as one. An empty identifier (or only spaces)
+    has no key: such records are each rejected on their own and never read again (with '' as their key, an
+    earlier one was read again, and its base model, which deletes by a null id in vain, held it twice). -#}
 {% macro coarse_identifier(column) -%}
     nullif({{ subsidy_warehouse.regex_replace_all(subsidy_warehouse.fold_identifier(column), '[0-9]{15,}[Xx]?', '#') }}, '')
-{%- endmacro %}
-
-{#- What a base model stores of a raw identifier for records_to_recompute (as `_recompute_key`): its coarse key
-    where the identifier holds a run of 15 or more digits, else null, where the identifier as staged is that
-    key (folded, without spaces, nothing pseudonymised). Stored for every row, the 13-character keys of 10M
-    applications made the full build seconds slower; nulls cost next to nothing. -#}
-{% macro recompute_key(column) -%}
-    {{ return(adapter.dispatch('recompute_key', 'subsidy_warehouse')(column)) }}
-{%- endmacro %}
-
-{% macro default__recompute_key(column) -%}
-    case when {{ subsidy_warehouse.regex_match(subsidy_warehouse.fold_identifier(column), '[0-9]{15}') }}
-        then {{ coarse_identifier(column) }} end
-{%- endmacro %}
-
-{#- On DuckDB, after staged_text_columns in the same select list: its _holds_long_number already says which rows
-    hold such a run in any column (a superset; the key of the others equals their staged identifier). -#}
-{% macro duckdb__recompute_key(column) -%}
-    case when _holds_long_number then {{ coarse_identifier(column) }} end
 {%- endmacro %}
 
 {#- On a daily load, model `name` as the last build left it: its reader runs before that model replaces its rows

@@ -4,7 +4,7 @@
 {{ config(materialized='incremental', unique_key='application_id', incremental_strategy=keyed_incremental_strategy(), post_hook='{{ note_rewritten_batch() }}') }}
 with source as (
     select * from {{ source('raw', 'applications') }}
-    {{ records_to_recompute('applications', coarse_identifier('application_id'), 'coalesce(_recompute_key, application_id)') }}
+    {{ records_to_recompute('applications', coarse_identifier('application_id')) }}
 ),
 
 cleaned as (
@@ -29,8 +29,7 @@ cleaned as (
             ('loan_principal_text', 'loan_principal', 'text'),
             ('loan_start_on_text', 'loan_start_on', 'text'),
             ('loan_end_on_text', 'loan_end_on', 'text'),
-        ]) }},
-        {{ recompute_key('application_id') }} as _recompute_key
+        ]) }}
     from source
 ),
 
@@ -90,7 +89,6 @@ repeated as (
 select
     -- provenance
     {{ current_batch() }} as _batch,
-    checked._recompute_key,
     checked.source_file,
     checked.source_line,
     checked.source_last_line,

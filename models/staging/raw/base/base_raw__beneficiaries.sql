@@ -4,7 +4,7 @@
 {{ config(materialized='incremental', unique_key='beneficiary_ref_hash', incremental_strategy=keyed_incremental_strategy(), post_hook='{{ note_rewritten_batch() }}') }}
 with source as (
     select * from {{ source('raw', 'beneficiaries') }}
-    {{ records_to_recompute('beneficiaries', beneficiary_ref_hash(normalised_beneficiary_id("upper(nullif(" ~ fold_identifier('beneficiary_id') ~ ", ''))")), 'beneficiary_ref_hash') }}
+    {{ records_to_recompute('beneficiaries', normalised_beneficiary_id("upper(nullif(" ~ fold_identifier('beneficiary_id') ~ ", ''))")) }}
 ),
 
 divisions as (

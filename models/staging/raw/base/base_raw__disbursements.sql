@@ -3,7 +3,7 @@
 {{ config(materialized='incremental', unique_key='disbursement_id', incremental_strategy=keyed_incremental_strategy(), post_hook='{{ note_rewritten_batch() }}') }}
 with source as (
     select * from {{ source('raw', 'disbursements') }}
-    {{ records_to_recompute('disbursements', coarse_identifier('disbursement_id'), 'coalesce(_recompute_key, disbursement_id)') }}
+    {{ records_to_recompute('disbursements', coarse_identifier('disbursement_id')) }}
 ),
 
 cleaned as (
@@ -19,8 +19,7 @@ cleaned as (
             ('kind', 'kind', 'text'),
             ('paying_bureau', 'paying_bureau', 'text'),
             ('voucher_no', 'voucher_no', 'identifier'),
-        ]) }},
-        {{ recompute_key('disbursement_id') }} as _recompute_key
+        ]) }}
     from source
 ),
 
@@ -57,7 +56,6 @@ repeated as (
 select
     -- provenance
     {{ current_batch() }} as _batch,
-    checked._recompute_key,
     checked.source_file,
     checked.source_line,
     checked.source_last_line,
