@@ -128,7 +128,7 @@ LOADED_BEFORE = {
         ]
     },
     # Records a bureau spelled oddly: full-width, spaced, a person's ID number as the application's id. The
-    # corrections batch sends each again as written elsewhere; the load must find the odd earlier spelling.
+    # corrections batch sends each again plainly; the load must find the odd earlier spelling.
     "corrections of old records": {
         "applications.csv": [
             "Ｇ３７,91330102MA28YB2C33,M04-5,2025,2025-03-01,submitted,100000.00,,,,,,,,,",
