@@ -162,6 +162,11 @@ def applications_file() -> FileBuilder:
     f.add("SQL as a clause", application("H-A-SQL", clause="M04-5'; drop table raw.files; --"), "staged")
     f.add("ragged", "H-A-RAGGED,x,y", "rejected", "字段数为 3")
     f.add("exact copy", application("H-A1"), "collapsed")
+    # equal once folded: versions are compared after staging cleans the id, in one build as across loads
+    f.add("exact copy, id spelled otherwise", application("Ｈ-Ａ 1"), "collapsed")
+    f.add("versions of an id spelled two ways", application("H-A-TWICE"), "rejected", "申报编号出现多次且内容不一致")
+    f.add("versions of an id spelled two ways", application("Ｈ-Ａ-ＴＷＩＣＥ", approved="200000.00"), "rejected",
+          "申报编号出现多次且内容不一致")  # fmt: skip
     return f
 
 
@@ -174,6 +179,7 @@ def disbursements_file() -> FileBuilder:
                                                           voucher=f"VM{n}"), "staged")  # fmt: skip
     f.add("ID as voucher", disbursement("H-D-VOUCHER", voucher=STRAY_PERSON), "staged")
     f.add("ID as application id", disbursement("H-D-APP", STRAY_PERSON), "staged")
+    f.add("exact copy, id spelled otherwise", disbursement("Ｈ-Ｄ１"), "collapsed")
     f.add("zero amount", disbursement("H-D-ZERO", amount="0"), "rejected", "必须大于零")
     f.add("quoted line breaks over too many lines", 'H-D-TALL,H-A1,2025-03-01,"1', "rejected", "引号未配对")
     for n in range(10):

@@ -151,3 +151,32 @@ def test_text_is_only_ever_text(con):
     ).fetchone()[0] >= 1
     salt_hash = hashlib.sha256(b"subsidy-warehouse-demo-salt").hexdigest()
     assert not any(salt_hash in str(n) for n in names)
+
+
+def test_only_records_not_staged_keep_their_text_in_staging(con):
+    """The base models keep a value's raw text only for the rows that are not staged: the rejects show what was
+    written, while a staged row's value is in its typed column."""
+    text_columns = {
+        "beneficiaries": ["registered_on_text"],
+        "applications": ["award_year_text", "tier_text", "requested_amount_text", "approved_amount_text",
+                         "base_amount_text", "loan_principal_text", "applied_on_text", "approved_on_text",
+                         "loan_start_on_text", "loan_end_on_text"],  # fmt: skip
+        "disbursements": ["amount_text", "paid_on_text"],
+    }
+    for entity, columns in text_columns.items():
+        staged, with_text = con.execute(
+            f"select count(*), count(coalesce({', '.join(columns)})) from staging.base_raw__{entity} "
+            "where row_disposition = 'staged'"
+        ).fetchone()
+        assert staged > 0 and with_text == 0, entity
+    formula = con.execute(
+        "select b.row_disposition, json_extract_string(r.raw_values, '$.approved_amount') "
+        "from staging.base_raw__applications b join audit.rejected_rows r "
+        "on r.source_file = b.source_file and r.source_line = b.source_line "
+        "where b.approved_amount_text = '=1+1'"
+    ).fetchall()
+    assert formula == [("rejected", "=1+1")]
+    assert con.execute(
+        "select count(*) from staging.base_raw__applications where row_disposition = 'collapsed_duplicate' "
+        "and approved_amount_text = '100000.00'"
+    ).fetchone()[0] >= 2  # the exact copies of H-A1

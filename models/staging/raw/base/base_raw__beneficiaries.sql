@@ -126,7 +126,7 @@ select
     published.beneficiary_name,
     published.beneficiary_type,
     published.id_type,
-    published.registered_on_text,
+    {{ text_unless_staged('published.registered_on_text') }} as registered_on_text,
     published.registered_on,
     published.district,
     -- disposition

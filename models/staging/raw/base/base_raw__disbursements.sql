@@ -67,10 +67,10 @@ select
     checked.kind,
     checked.paying_bureau,
     -- amounts
-    checked.amount_text,
+    {{ text_unless_staged('checked.amount_text') }} as amount_text,
     checked.amount,
     -- dates
-    checked.paid_on_text,
+    {{ text_unless_staged('checked.paid_on_text') }} as paid_on_text,
     checked.paid_on,
     -- disposition
     checked.value_rejection_reason,
