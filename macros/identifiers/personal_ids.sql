@@ -45,11 +45,9 @@
 {%- endmacro %}
 
 {#- A beneficiary identifier as compared everywhere: `folded` (fold_identifier, upper case) with a
-    15-digit first-generation resident ID turned into its 18-digit form, so that one person is one person.
-    The length is tested first so that other ids skip the costly test (1.67 s → 0.07 s over 10M applications). -#}
+    15-digit first-generation resident ID turned into its 18-digit form, so that one person is one person. -#}
 {% macro normalised_beneficiary_id(folded) -%}
     case
-        when {{ dbt.length(folded) }} <> 15 then {{ folded }}
         when {{ subsidy_warehouse.is_first_generation_id(folded) }}
             then {{ subsidy_warehouse.upgraded_first_generation_id(folded) }}
         else {{ folded }}
