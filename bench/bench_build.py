@@ -73,7 +73,8 @@ for unique_id in order:
         timings["seeds"] += time.perf_counter() - started
     elif kind == "model" and node["config"]["materialized"] != "ephemeral":
         con.execute(f"create schema if not exists {node['schema']}")
-        con.execute(f"create or replace table {node['schema']}.{node['alias']} as {node['compiled_code']}")
+        relation = "view" if node["config"]["materialized"] == "view" else "table"  # the product's own choice
+        con.execute(f"create or replace {relation} {node['schema']}.{node['alias']} as {node['compiled_code']}")
         timings["models"] += time.perf_counter() - started
     elif kind == "test":
         con.execute(f"select count(*) from ({node['compiled_code']}) as t").fetchall()

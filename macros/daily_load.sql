@@ -35,6 +35,15 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- After a staging view is created: on a daily load (its base model noted the batch it rewrote), note the keys of
+    the rows the load rewrote in the base model, which are the view's rows the load may have changed, so that the
+    view's data tests read those (get_where_subquery) as an incremental model's do. -#}
+{% macro note_rewritten_keys_of_view(base_model, key) -%}
+    {%- if execute and rewritten_key_columns(ref(base_model)) -%}
+    {{ note_rewritten_keys(recomputed_keys(base_model, key)) }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- Statements that write `keys_sql` into rewritten_keys(this), and tell dbt's relation cache of that table. -#}
 {% macro note_rewritten_keys(keys_sql) -%}
     {%- set rewritten = rewritten_keys(this) -%}

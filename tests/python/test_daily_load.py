@@ -279,8 +279,9 @@ PLANTED = [
     "update marts.fct_awards set clause_code = null where application_id = 'G04'",
     # a parent that disappeared under a row that was not rewritten
     "update marts.fct_awards set beneficiary_id = 'NOBODY' where application_id = 'G05'",
-    # a rewritten beneficiary now holding the identifier of one that was not rewritten
-    "update staging.stg_raw__beneficiaries set beneficiary_id = '91330102MA27XK1A0H' "
+    # a rewritten beneficiary now holding the identifier of one that was not rewritten (planted in the base model:
+    # stg_raw__beneficiaries is a view of it)
+    "update staging.base_raw__beneficiaries set beneficiary_id = '91330102MA27XK1A0H' "
     "where beneficiary_id = '91330102MA28YB2C33'",
 ]
 REWRITTEN_KEYS = [
@@ -327,3 +328,32 @@ def test_without_rewritten_keys_every_test_reads_whole_tables(tmp_path: Path, go
         "not_null_fct_awards_clause_code",
     ):
         assert status[name] == "fail", name
+
+
+def test_a_staging_view_notes_the_keys_its_base_model_rewrote(tmp_path: Path, golden_build: Path):
+    """The staging models are views: on a daily load, each notes the keys of the rows the load rewrote in its base
+    model, for its data tests; on a full build (no note from the base model), nothing."""
+    from subsidy_warehouse.dbt_runner import run_dbt
+
+    warehouse = copy_build(golden_build, tmp_path)
+    view = "stg_raw__beneficiaries"
+    run = run_dbt(["run", "--select", view], warehouse, tmp_path / "logs")
+    assert run.success, run.error
+    with duckdb.connect(str(warehouse)) as con:
+        assert con.execute("select count(*) from duckdb_schemas() where schema_name = 'daily_load_keys'").fetchone()[0] == 0
+        # what a daily load of one beneficiary's line leaves before the view: batch 2, the base model's note of it
+        con.execute("insert into raw.batches select 2, 'daily', current_timestamp, code_sha256, 1 from raw.batches")
+        rewritten = con.execute(
+            "update staging.base_raw__beneficiaries set _batch = 2 where beneficiary_id = '91330102MA28YB2C33' "
+            "returning beneficiary_ref_hash"
+        ).fetchall()
+        assert len(rewritten) >= 1
+        con.execute("create schema daily_load_keys")
+        con.execute("create table daily_load_keys.base_raw__beneficiaries as select 2 as _batch")
+    run = run_dbt(["run", "--select", view], warehouse, tmp_path / "logs")
+    assert run.success, run.error
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        noted = con.execute(f"select * from daily_load_keys.{view}").fetchall()
+        kind = f"select table_type from information_schema.tables where table_schema = 'staging' and table_name = '{view}'"
+        assert con.execute(kind).fetchall() == [("VIEW",)]
+    assert set(noted) == set(rewritten)

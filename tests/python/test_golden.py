@@ -128,6 +128,24 @@ def test_reconciliation_and_duplicates(golden):
     ]
 
 
+def test_staging_views_read_the_same_in_a_copy_under_another_name(tmp_path: Path, golden_build: Path):
+    # the staging models are views; DuckDB names a file's catalog after the file, so a view that named it would
+    # break in a copy under another name (the dashboards' copy, an analyst's) or in a file attached under an alias
+    staged = {"stg_raw__applications": 19, "stg_raw__beneficiaries": 5, "stg_raw__disbursements": 8}
+    copy = tmp_path / "another-name.duckdb"
+    shutil.copyfile(copy_build(golden_build, tmp_path / "built"), copy)
+    with duckdb.connect(str(copy), read_only=True) as con:
+        views = {name for (name,) in con.execute("select view_name from duckdb_views() where schema_name = 'staging'")
+                 .fetchall()}  # fmt: skip
+        assert views == set(staged)
+        assert {view: con.execute(f"select count(*) from staging.{view}").fetchone()[0] for view in staged} == staged
+    with duckdb.connect() as con:
+        con.execute(f"attach '{copy}' as elsewhere (read_only)")
+        assert {
+            view: con.execute(f"select count(*) from elsewhere.staging.{view}").fetchone()[0] for view in staged
+        } == staged
+
+
 def test_rejection_reasons_name_the_problem(golden):
     reasons = dict(golden.execute("select rejected_row_id, rejection_reason from audit.rejected_rows").fetchall())
     assert "申报日期（applied_on）不是有效日期" in reasons["applications.csv#20"]

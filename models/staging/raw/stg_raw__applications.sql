@@ -1,5 +1,5 @@
 -- Applications that could be read, one row per application id.
-{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_rows_to_recompute('application_id', recomputed_keys('base_raw__applications', 'application_id')) }}") }}
+{{ config(materialized='view', post_hook="{{ note_rewritten_keys_of_view('base_raw__applications', 'application_id') }}") }}
 with checked as (
     select * from {{ ref('base_raw__applications') }}
 )
@@ -33,6 +33,3 @@ select
     id_copies
 from checked
 where row_disposition = 'staged'
-{%- if is_incremental() %}
-    and {{ recomputed_in_this_build() }}
-{%- endif %}

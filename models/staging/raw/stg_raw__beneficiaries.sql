@@ -1,5 +1,5 @@
 -- Beneficiaries that could be read, one row per identifier.
-{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_rows_to_recompute('beneficiary_ref_hash', recomputed_keys('base_raw__beneficiaries', 'beneficiary_ref_hash')) }}") }}
+{{ config(materialized='view', post_hook="{{ note_rewritten_keys_of_view('base_raw__beneficiaries', 'beneficiary_ref_hash') }}") }}
 with checked as (
     select * from {{ ref('base_raw__beneficiaries') }}
 )
@@ -24,6 +24,3 @@ select
     id_copies
 from checked
 where row_disposition = 'staged'
-{%- if is_incremental() %}
-    and {{ recomputed_in_this_build() }}
-{%- endif %}
