@@ -147,24 +147,22 @@
     select disbursement_id from {{ ref('int_disbursements_to_resolve') }}
 {%- endmacro %}
 
-{#- The raw records a daily load recomputes in a base model: the new ones, and every earlier one whose
-    identifier a new one carries. `key_expression` turns a raw identifier into a key that identifiers
-    which end up equal share (it may group more: a superset is only recomputed, never lost). -#}
-{% macro records_to_recompute(source_table, key_expression) -%}
+{#- The raw records a daily load recomputes in a base model: the new ones, and every earlier one whose key
+    (`key_column` of the model) a new one carries. `staged_key` computes that key from a raw record as the model
+    does; it runs on the new records only, and the earlier ones are found by the key the model stored for them
+    (with their file and first line): 10M applications, 0.33 s against 2.9 s for a coarse key of every raw
+    record (two regular expressions each). A record without a key (an empty identifier) is rejected on its own
+    and never read again: the model deletes by a null key in vain, and reading it again would hold it twice. -#}
+{% macro records_to_recompute(source_table, key_column, staged_key) -%}
     {%- if is_incremental() %}
     where {{ recomputed_in_this_build() }}
-        or {{ key_expression }} in (
-            select {{ key_expression }} from {{ source('raw', source_table) }} where {{ recomputed_in_this_build() }}
+        or (_source_file, _first_line) in (
+            select source_file, source_line from {{ this }}
+            where {{ key_column }} in (
+                select {{ staged_key }} from {{ source('raw', source_table) }} where {{ recomputed_in_this_build() }}
+            )
         )
     {%- endif %}
-{%- endmacro %}
-
-{#- A key for an identifier column that its pseudonymised form cannot split: any run of 15 or more digits
-    (a resident ID, which becomes its holder's pseudonym) counts as one. An empty identifier (or only spaces)
-    has no key: such records are each rejected on their own and never read again (with '' as their key, an
-    earlier one was read again, and its base model, which deletes by a null id in vain, held it twice). -#}
-{% macro coarse_identifier(column) -%}
-    nullif({{ subsidy_warehouse.regex_replace_all(subsidy_warehouse.fold_identifier(column), '[0-9]{15,}[Xx]?', '#') }}, '')
 {%- endmacro %}
 
 {#- On a daily load, model `name` as the last build left it: its reader runs before that model replaces its rows

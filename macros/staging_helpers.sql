@@ -13,12 +13,23 @@
     {%- set cleaned = [] -%}
     {%- for name, column, kind in columns -%}
         {%- if kind == 'identifier' -%}
-            {%- do cleaned.append((name, "nullif(" ~ subsidy_warehouse.fold_identifier(column) ~ ", '')")) -%}
+            {%- do cleaned.append((name, subsidy_warehouse.folded_identifier(column))) -%}
         {%- else -%}
             {%- do cleaned.append((name, subsidy_warehouse.clean_text(column))) -%}
         {%- endif -%}
     {%- endfor -%}
     {{ subsidy_warehouse.pseudonymised_columns(cleaned) }}
+{%- endmacro %}
+
+{#- An identifier column folded (fold_identifier), with empty text as null. -#}
+{% macro folded_identifier(column) -%}
+    nullif({{ subsidy_warehouse.fold_identifier(column) }}, '')
+{%- endmacro %}
+
+{#- One identifier column as staged_text_columns stages it, for a daily load's records_to_recompute (which
+    computes it for the new records only, so without pseudonymised_columns' one-regex shortcut: the same value). -#}
+{% macro staged_identifier(column) -%}
+    {{ subsidy_warehouse.pseudonymise_personal_ids(subsidy_warehouse.folded_identifier(column)) }}
 {%- endmacro %}
 
 {#- A fingerprint of a row's values, to tell exact duplicates from conflicting versions. -#}

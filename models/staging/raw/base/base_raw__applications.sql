@@ -4,7 +4,7 @@
 {{ config(materialized='incremental', unique_key='application_id', incremental_strategy=keyed_incremental_strategy(), post_hook='{{ note_rewritten_batch() }}') }}
 with source as (
     select * from {{ source('raw', 'applications') }}
-    {{ records_to_recompute('applications', coarse_identifier('application_id')) }}
+    {{ records_to_recompute('applications', 'application_id', staged_identifier('application_id')) }}
 ),
 
 cleaned as (
@@ -12,7 +12,7 @@ cleaned as (
         _source_file as source_file,
         _first_line as source_line,
         _last_line as source_last_line,
-        upper(nullif({{ fold_identifier('beneficiary_id') }}, '')) as folded_beneficiary_id,
+        upper({{ folded_identifier('beneficiary_id') }}) as folded_beneficiary_id,
         {{ staged_text_columns([
             ('application_id', 'application_id', 'identifier'),
             ('clause_code', 'clause_code', 'text'),

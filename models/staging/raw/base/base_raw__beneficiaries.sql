@@ -4,7 +4,8 @@
 {{ config(materialized='incremental', unique_key='beneficiary_ref_hash', incremental_strategy=keyed_incremental_strategy(), post_hook='{{ note_rewritten_batch() }}') }}
 with source as (
     select * from {{ source('raw', 'beneficiaries') }}
-    {{ records_to_recompute('beneficiaries', normalised_beneficiary_id("upper(nullif(" ~ fold_identifier('beneficiary_id') ~ ", ''))")) }}
+    {{ records_to_recompute('beneficiaries', 'beneficiary_ref_hash',
+        beneficiary_ref_hash(normalised_beneficiary_id('upper(' ~ folded_identifier('beneficiary_id') ~ ')'))) }}
 ),
 
 divisions as (
@@ -16,7 +17,7 @@ cleaned as (
         _source_file as source_file,
         _first_line as source_line,
         _last_line as source_last_line,
-        upper(nullif({{ fold_identifier('beneficiary_id') }}, '')) as folded_beneficiary_id,
+        upper({{ folded_identifier('beneficiary_id') }}) as folded_beneficiary_id,
         {{ staged_text_columns([
             ('beneficiary_name', 'beneficiary_name', 'text'),
             ('beneficiary_type', 'beneficiary_type', 'text'),

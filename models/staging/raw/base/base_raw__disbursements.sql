@@ -3,7 +3,7 @@
 {{ config(materialized='incremental', unique_key='disbursement_id', incremental_strategy=keyed_incremental_strategy(), post_hook='{{ note_rewritten_batch() }}') }}
 with source as (
     select * from {{ source('raw', 'disbursements') }}
-    {{ records_to_recompute('disbursements', coarse_identifier('disbursement_id')) }}
+    {{ records_to_recompute('disbursements', 'disbursement_id', staged_identifier('disbursement_id')) }}
 ),
 
 cleaned as (
