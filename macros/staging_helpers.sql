@@ -26,6 +26,12 @@
     nullif({{ subsidy_warehouse.fold_identifier(column) }}, '')
 {%- endmacro %}
 
+{#- A beneficiary identifier column folded and in upper case, as every model compares it before
+    normalised_beneficiary_id. -#}
+{% macro folded_beneficiary_id(column) -%}
+    upper({{ subsidy_warehouse.folded_identifier(column) }})
+{%- endmacro %}
+
 {#- One identifier column as staged_text_columns stages it, for a daily load's records_to_recompute (which
     computes it for the new records only, so without pseudonymised_columns' one-regex shortcut: the same value). -#}
 {% macro staged_identifier(column) -%}

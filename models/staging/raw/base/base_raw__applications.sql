@@ -12,7 +12,7 @@ cleaned as (
         _source_file as source_file,
         _first_line as source_line,
         _last_line as source_last_line,
-        upper({{ folded_identifier('beneficiary_id') }}) as folded_beneficiary_id,
+        {{ folded_beneficiary_id('beneficiary_id') }} as folded_beneficiary_id,
         {{ staged_text_columns([
             ('application_id', 'application_id', 'identifier'),
             ('clause_code', 'clause_code', 'text'),

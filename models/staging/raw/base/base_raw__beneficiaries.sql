@@ -5,7 +5,7 @@
 with source as (
     select * from {{ source('raw', 'beneficiaries') }}
     {{ records_to_recompute('beneficiaries', 'beneficiary_ref_hash',
-        beneficiary_ref_hash(normalised_beneficiary_id('upper(' ~ folded_identifier('beneficiary_id') ~ ')'))) }}
+        beneficiary_ref_hash(normalised_beneficiary_id(folded_beneficiary_id('beneficiary_id')))) }}
 ),
 
 divisions as (
@@ -17,7 +17,7 @@ cleaned as (
         _source_file as source_file,
         _first_line as source_line,
         _last_line as source_last_line,
-        upper({{ folded_identifier('beneficiary_id') }}) as folded_beneficiary_id,
+        {{ folded_beneficiary_id('beneficiary_id') }} as folded_beneficiary_id,
         {{ staged_text_columns([
             ('beneficiary_name', 'beneficiary_name', 'text'),
             ('beneficiary_type', 'beneficiary_type', 'text'),
