@@ -7,6 +7,9 @@ import contextlib
 import os
 from pathlib import Path
 
+import duckdb
+from helpers import GOLDEN_RAW, run_cli
+
 from subsidy_warehouse.dbt_runner import (
     PARSE_CACHE_SLOTS,
     SMALL_BUILD_RECORDS,
@@ -60,3 +63,22 @@ def test_parse_beside_a_build_sets_its_variables_first_and_keeps_the_working_fol
     assert {"base_raw__applications", "fct_awards", "exceptions"} <= models
     assert all(node.database == "warehouse" for node in manifest.nodes.values() if node.resource_type == "model")
     assert not (tmp_path / "somewhere").exists()  # the warehouse is not opened, nor its folder made
+
+
+def test_builds_of_differently_named_warehouses_reuse_one_parse(tmp_path: Path, monkeypatch) -> None:
+    # dbt names the database after the file it builds, and a profile naming another file means a full parse, which
+    # rewrites partial_parse.msgpack: each build names the file it builds alike and renames it at the swap
+    monkeypatch.setenv("SUBSIDY_DBT_CACHE", str(tmp_path / "cache"))
+    first, second = tmp_path / "a" / "first.duckdb", tmp_path / "b" / "second.duckdb"
+    for warehouse in (first, second):
+        warehouse.parent.mkdir()
+    run_cli("build", "--raw-dir", str(GOLDEN_RAW), "--warehouse", str(first), check=True)
+    parse = tmp_path / "cache" / "dbt-duckdb" / "partial_parse.msgpack"
+    parsed_at = parse.stat().st_mtime_ns
+    run_cli("build", "--raw-dir", str(GOLDEN_RAW), "--warehouse", str(second), check=True)
+    assert parse.stat().st_mtime_ns == parsed_at, "the second build parsed the project anew"
+    assert sorted(path.name for path in second.parent.iterdir()) == ["second.duckdb"]  # only the warehouse, renamed
+    with duckdb.connect(str(second), read_only=True) as con:  # its views name no database: they read under any name
+        staged = con.execute("select count(*) from staging.stg_raw__applications").fetchone()[0]
+    with duckdb.connect(str(first), read_only=True) as con:
+        assert con.execute("select count(*) from staging.stg_raw__applications").fetchone()[0] == staged > 0
