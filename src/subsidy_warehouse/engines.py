@@ -168,11 +168,47 @@ def grant_readers(cur, suffix: str) -> None:
         cur.execute(f'grant select on all tables in schema "{schema}{suffix}" to {READER_ROLE}')
 
 
+# How long the swap waits for readers in all (each try waits SWAP_LOCK_TIMEOUT for a lock, then lets go of every
+# lock it holds, so that a reader waiting on one of them is never blocked by a swap waiting on that reader).
+SWAP_LOCK_TIMEOUT = "200ms"
+SWAP_WAIT_SECONDS = 120
+
+
 def swap_in(pg) -> None:
     """One transaction: every live schema renamed to `<schema>__old`, every `<schema>__build` to `<schema>`;
-    then the old ones dropped in a second one (it waits for readers still reading them)."""
+    then the old ones dropped in a second one (it waits for readers still reading them). Renaming a schema
+    takes no lock a reader holds: a reader's statement that had found `marts.fct_awards` in the old schema
+    could find `audit.exceptions` in the new one (seen once under load: the old build's awards beside the new
+    build's findings). So the transaction first locks every live table and view (ACCESS EXCLUSIVE): it waits
+    for the readers reading them, and a reader arriving meanwhile waits for the swap, then finds every name
+    in the new schemas."""
+    import psycopg2.errors
+
     cur = pg.cursor()
     grant_readers(cur, BUILD_SUFFIX)
+    pg.commit()
+    deadline = time.monotonic() + SWAP_WAIT_SECONDS
+    while True:
+        try:
+            cur.execute(f"set local lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
+            cur.execute(
+                "select format('%%I.%%I', n.nspname, c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+                "where n.nspname = any(%s) and c.relkind in ('r', 'v', 'm', 'p') order by 1",
+                [list(SCHEMAS)],
+            )
+            live = [name for (name,) in cur.fetchall()]
+            if live:
+                cur.execute(f"lock table {', '.join(live)} in access exclusive mode")
+            break
+        except psycopg2.errors.LockNotAvailable:
+            pg.rollback()
+            if time.monotonic() > deadline:
+                drop_schemas(pg, BUILD_SUFFIX)
+                raise UserFacingError(
+                    f"Readers kept the warehouse's tables busy for {SWAP_WAIT_SECONDS} s; the new build was not swapped "
+                    "in and the live schemas are unchanged: build again when they are done."
+                ) from None
+            time.sleep(0.05)
     for schema in SCHEMAS:
         if _schema_exists(cur, schema):
             cur.execute(f'alter schema "{schema}" rename to "{schema}{OLD_SUFFIX}"')

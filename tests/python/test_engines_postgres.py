@@ -8,6 +8,7 @@ import contextlib
 import os
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -140,14 +141,41 @@ def test_rebuild_is_atomic_for_readers_and_equals_duckdb_and_a_failed_build_keep
                 except psycopg2.Error as exc:
                     errors.append(str(exc))
 
+    def swap_waits_for_a_lock() -> bool:
+        with contextlib.closing(psycopg2.connect(dsn)) as watcher:
+            watcher.autocommit = True
+            cur = watcher.cursor()
+            cur.execute("select count(*) from pg_locks where not granted and mode = 'AccessExclusiveLock'")
+            return cur.fetchone()[0] > 0
+
+    # a reader whose transaction has read the old awards and reads the findings later: renaming schemas takes no
+    # lock it holds, so without the swap's locks it would read the new build's findings beside the old awards
+    held: list[tuple[int, int, bool]] = []
+
+    def read_across_the_swap() -> None:
+        with contextlib.closing(psycopg2.connect(dsn)) as holder:
+            cur = holder.cursor()  # one read-committed transaction, as a dashboard's connection runs its queries
+            cur.execute("select count(*) from marts.fct_awards")
+            (awards,) = cur.fetchone()
+            waited = False
+            while not stop.is_set() and not (waited := swap_waits_for_a_lock()):
+                time.sleep(0.05)
+            cur.execute("select count(*) from audit.exceptions")
+            held.append((awards, cur.fetchone()[0], waited))
+            holder.rollback()
+
     thread = threading.Thread(target=read_while_building)
+    holding = threading.Thread(target=read_across_the_swap)
     thread.start()
+    holding.start()
     try:
         rebuilt = build_on_postgres(sample_raw_dir, dsn)
     finally:
         stop.set()
         thread.join()
+        holding.join()
     assert rebuilt.returncode == 0, rebuilt.stderr
+    assert held == [(old[0], old[1], True)]  # the swap waited for that transaction, which saw the old build only
     with contextlib.closing(psycopg2.connect(dsn)) as con:
         con.autocommit = True
         new = counts(con.cursor())
@@ -175,6 +203,30 @@ def test_rebuild_is_atomic_for_readers_and_equals_duckdb_and_a_failed_build_keep
         assert counts(cur) == new
         cur.execute("select nspname from pg_namespace where nspname like '%%\\_\\_build' or nspname like '%%\\_\\_old'")
         assert cur.fetchall() == []
+
+
+def test_a_swap_that_readers_keep_waiting_gives_up_and_changes_nothing(
+    postgres_dsn: str, golden_dsn: str, monkeypatch
+) -> None:
+    # a reader that never ends its transaction: the swap waits SWAP_WAIT_SECONDS for its lock, then says so, drops
+    # the new build's schemas and leaves the live ones as they were
+    from subsidy_warehouse import engines
+    from subsidy_warehouse.errors import UserFacingError
+
+    dsn = new_database(postgres_dsn, "stuck", template=golden_dsn.rsplit("/", 1)[1])
+    monkeypatch.setattr(engines, "SWAP_WAIT_SECONDS", 1)
+    with contextlib.closing(psycopg2.connect(dsn)) as reader, contextlib.closing(psycopg2.connect(dsn)) as pg:
+        before = counts(reader.cursor())  # the reader's transaction stays open, holding its locks
+        cur = pg.cursor()
+        for schema in engines.SCHEMAS:
+            cur.execute(f'create schema "{schema}{engines.BUILD_SUFFIX}"')
+        pg.commit()
+        with pytest.raises(UserFacingError, match="the live schemas are unchanged"):
+            engines.swap_in(pg)
+        reader.rollback()
+        cur.execute("select nspname from pg_namespace where nspname like '%%\\_\\_build' or nspname like '%%\\_\\_old'")
+        assert cur.fetchall() == []
+        assert counts(cur) == before
 
 
 def test_a_wrong_dsn_is_one_sentence(tmp_path: Path) -> None:
