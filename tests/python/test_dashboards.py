@@ -121,16 +121,19 @@ def open_page(page: Page, url: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
+# The number a BigValue shows, as the page draws it: its text without the title, first line, no separators.
+SHOWN_NUMBER_JS = "(element, title) => element.innerText.replace(title, '').trim().split('\\n')[0].replaceAll(',', '')"
+
+
 def big_value(page: Page, title: str) -> Decimal:
     """The number shown under a BigValue's title (万元 with separators), once the page has rendered it (a
     loaded machine can finish loading the network before the component has drawn its value)."""
     box = page.get_by_text(title, exact=True).first.locator("xpath=..")
     box.wait_for()
     page.wait_for_function(
-        "([element, title]) => /[0-9]/.test(element.innerText.replace(title, ''))", arg=[box.element_handle(), title]
+        f"([element, title]) => /[0-9]/.test(({SHOWN_NUMBER_JS})(element, title))", arg=[box.element_handle(), title]
     )
-    number = box.inner_text().replace(title, "").strip().splitlines()[0].replace(",", "")
-    return Decimal(number)
+    return Decimal(box.evaluate(f"(element, title) => ({SHOWN_NUMBER_JS})(element, title)", title))
 
 
 def settled_big_value(page: Page, title: str, expected: Decimal, timeout_ms: int = 15_000) -> Decimal:
@@ -138,10 +141,11 @@ def settled_big_value(page: Page, title: str, expected: Decimal, timeout_ms: int
     for every state of its inputs while they settle (the year dropdown selects every year after the first query,
     a filter's query finishes after networkidle), so reading it once can read a passing state."""
     big_value(page, title)
+    box = page.get_by_text(title, exact=True).first.locator("xpath=..")
     with contextlib.suppress(PlaywrightTimeout):
         page.wait_for_function(
-            "([title, shown]) => document.body.innerText.includes(title + '\\n' + shown)",
-            arg=[title, f"{expected:,.2f}"],
+            f"([element, title, expected]) => ({SHOWN_NUMBER_JS})(element, title) === expected",
+            arg=[box.element_handle(), title, str(expected)],
             timeout=timeout_ms,
         )
     return big_value(page, title)
