@@ -165,7 +165,8 @@ def test_page_loads_offline_without_errors(name: str, page: Page, site_url: str)
     open_page(page, site_url + PAGES[name])
     page.wait_for_timeout(500)
     assert page.locator("h1").first.is_visible()
-    if name in CHART_PAGES:
+    if name in CHART_PAGES:  # a loaded machine draws the charts after the network is idle: wait for one
+        page.locator("[_echarts_instance_] canvas, [_echarts_instance_] svg").first.wait_for()
         charts = page.locator("[_echarts_instance_]")
         assert charts.count() > 0, "no chart rendered"
         assert charts.first.locator("canvas, svg").count() > 0
@@ -249,7 +250,11 @@ def test_company_page_shows_that_companys_awards(
 def test_company_list_links_to_company_pages(page: Page, site_url: str) -> None:
     open_page(page, site_url + "/companies")
     page.get_by_role("textbox", name="搜索").fill("研究院")
-    page.wait_for_timeout(500)
+    page.wait_for_function(  # the search has filtered the table: every row shown names the term
+        "(term) => { const rows = [...document.querySelectorAll('tr.row-link')].filter(r => r.offsetParent);"
+        " return rows.length > 0 && rows.every(r => r.innerText.includes(term)); }",
+        arg="研究院",
+    )
     page.locator("tr.row-link:visible").first.click()
     page.wait_for_url(re.compile(r"/companies/[0-9A-Za-z]+/?$"))
     assert "研究院" in page.locator("h1").nth(1).inner_text()
