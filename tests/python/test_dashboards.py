@@ -151,6 +151,15 @@ def settled_big_value(page: Page, title: str, expected: Decimal, timeout_ms: int
     return big_value(page, title)
 
 
+def wait_for_texts(page: Page, texts: list[str], timeout_ms: int = 15_000) -> None:
+    """Wait (at most `timeout_ms`) until the page shows every one of `texts`; the caller asserts what is shown:
+    a loaded machine can draw a table after the network is idle."""
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(
+            "(texts) => texts.every(text => document.body.innerText.includes(text))", arg=texts, timeout=timeout_ms
+        )
+
+
 def wan(amount: Decimal) -> Decimal:
     return (amount / 10000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
@@ -236,6 +245,7 @@ def test_company_page_shows_that_companys_awards(
     open_page(page, f"{site_url}/companies/{beneficiary_id}")
     page.get_by_text("核定项目（按条款与年度）").first.wait_for()
     page.wait_for_function("(name) => document.body.innerText.includes(name)", arg=name)
+    wait_for_texts(page, sorted(expected))  # the awards table is its own query, drawn after the name
     text = page.locator("body").inner_text()
     shown = set(re.findall(r"SQ[0-9A-Z]+", text.split("核定项目（按条款与年度）")[1].split("拨付记录")[0]))
     assert shown == expected
@@ -459,6 +469,7 @@ def test_readings_page_shows_each_prepared_set(page: Page, site_url: str, dashbo
     with simulator(dashboard_warehouse) as sim:
         names = [name for _, name, _ in prepared_reading_sets(sim.options, sim.labels)]
     open_page(page, site_url + "/readings")
+    wait_for_texts(page, names)
     text = page.locator("body").inner_text()
     assert len(names) >= 10
     assert all(name in text for name in names)
