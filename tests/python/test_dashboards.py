@@ -136,28 +136,28 @@ def big_value(page: Page, title: str) -> Decimal:
     return Decimal(box.evaluate(f"(element, title) => ({SHOWN_NUMBER_JS})(element, title)", title))
 
 
-def settled_big_value(page: Page, title: str, expected: Decimal, timeout_ms: int = 15_000) -> Decimal:
-    """The BigValue's number once it shows `expected`, or what it shows after `timeout_ms`. The page draws a value
-    for every state of its inputs while they settle (the year dropdown selects every year after the first query,
-    a filter's query finishes after networkidle), so reading it once can read a passing state."""
+def wait_until(page: Page, condition_js: str, arg: object, timeout_ms: int = 15_000) -> None:
+    """Wait at most `timeout_ms` for `condition_js(arg)` to hold in the page. The caller then asserts what the page
+    shows: a page that never gets there fails on that assertion, with what it shows instead of a timeout."""
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(condition_js, arg=arg, timeout=timeout_ms)
+
+
+def settled_big_value(page: Page, title: str, expected: Decimal) -> Decimal:
+    """The BigValue's number once it shows `expected` (or after wait_until's timeout). The page draws a value for
+    every state of its inputs while they settle (the year dropdown selects every year after the first query, a
+    filter's query finishes after networkidle), so reading it once can read a passing state."""
     big_value(page, title)
     box = page.get_by_text(title, exact=True).first.locator("xpath=..")
-    with contextlib.suppress(PlaywrightTimeout):
-        page.wait_for_function(
-            f"([element, title, expected]) => ({SHOWN_NUMBER_JS})(element, title) === expected",
-            arg=[box.element_handle(), title, str(expected)],
-            timeout=timeout_ms,
-        )
+    condition = f"([element, title, expected]) => ({SHOWN_NUMBER_JS})(element, title) === expected"
+    wait_until(page, condition, [box.element_handle(), title, str(expected)])
     return big_value(page, title)
 
 
-def wait_for_texts(page: Page, texts: list[str], timeout_ms: int = 15_000) -> None:
-    """Wait (at most `timeout_ms`) until the page shows every one of `texts`; the caller asserts what is shown:
-    a loaded machine can draw a table after the network is idle."""
-    with contextlib.suppress(PlaywrightTimeout):
-        page.wait_for_function(
-            "(texts) => texts.every(text => document.body.innerText.includes(text))", arg=texts, timeout=timeout_ms
-        )
+def wait_for_texts(page: Page, texts: list[str]) -> None:
+    """Wait until the page shows every one of `texts` (wait_until): a loaded machine can draw a table after the
+    network is idle."""
+    wait_until(page, "(texts) => texts.every(text => document.body.innerText.includes(text))", texts)
 
 
 def wan(amount: Decimal) -> Decimal:
