@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from helpers import BIN, PROJECT_DIR, copy_build, launch_chromium, message_lines, run_cli
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Locator, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from subsidy_warehouse.dashboards import SOURCES_DATA, SiteHandler, evidence_env
@@ -125,15 +125,15 @@ def open_page(page: Page, url: str) -> None:
 SHOWN_NUMBER_JS = "(element, title) => element.innerText.replace(title, '').trim().split('\\n')[0].replaceAll(',', '')"
 
 
-def big_value(page: Page, title: str) -> Decimal:
-    """The number shown under a BigValue's title (万元 with separators), once the page has rendered it (a
-    loaded machine can finish loading the network before the component has drawn its value)."""
+def big_value_box(page: Page, title: str) -> Locator:
+    """The BigValue under `title`, once it has drawn a number (a loaded machine can finish loading the network
+    before the component has drawn its value)."""
     box = page.get_by_text(title, exact=True).first.locator("xpath=..")
     box.wait_for()
     page.wait_for_function(
         f"([element, title]) => /[0-9]/.test(({SHOWN_NUMBER_JS})(element, title))", arg=[box.element_handle(), title]
     )
-    return Decimal(box.evaluate(f"(element, title) => ({SHOWN_NUMBER_JS})(element, title)", title))
+    return box
 
 
 def wait_until(page: Page, condition_js: str, arg: object, timeout_ms: int = 15_000) -> None:
@@ -144,14 +144,14 @@ def wait_until(page: Page, condition_js: str, arg: object, timeout_ms: int = 15_
 
 
 def settled_big_value(page: Page, title: str, expected: Decimal) -> Decimal:
-    """The BigValue's number once it shows `expected` (or after wait_until's timeout). The page draws a value for
-    every state of its inputs while they settle (the year dropdown selects every year after the first query, a
-    filter's query finishes after networkidle), so reading it once can read a passing state."""
-    big_value(page, title)
-    box = page.get_by_text(title, exact=True).first.locator("xpath=..")
+    """The number (万元, separators removed) a BigValue shows once it shows `expected` (or after wait_until's
+    timeout). The page draws a value for every state of its inputs while they settle (the year dropdown selects
+    every year after the first query, a filter's query finishes after networkidle), so reading it once can read a
+    passing state."""
+    box = big_value_box(page, title)
     condition = f"([element, title, expected]) => ({SHOWN_NUMBER_JS})(element, title) === expected"
     wait_until(page, condition, [box.element_handle(), title, str(expected)])
-    return big_value(page, title)
+    return Decimal(box.evaluate(f"(element, title) => ({SHOWN_NUMBER_JS})(element, title)", title))
 
 
 def wait_for_texts(page: Page, texts: list[str]) -> None:
