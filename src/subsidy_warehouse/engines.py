@@ -174,6 +174,14 @@ SWAP_LOCK_TIMEOUT = "200ms"
 SWAP_WAIT_SECONDS = 120
 
 
+def _schema_or_table_busy(exc: Exception) -> bool:
+    """A lock the swap could not have in time, or a schema's row that another transaction changed while the
+    rename waited for it (PostgreSQL does not re-read a catalog row it waited for: "tuple concurrently
+    updated"). Either way the next try may succeed."""
+    code = getattr(exc, "pgcode", None)
+    return code == "55P03" or (code == "XX000" and "tuple concurrently updated" in str(exc))
+
+
 def swap_in(pg) -> None:
     """One transaction: every live schema renamed to `<schema>__old`, every `<schema>__build` to `<schema>`;
     then the old ones dropped in a second one (it waits for readers still reading them). Renaming a schema
@@ -181,8 +189,9 @@ def swap_in(pg) -> None:
     could find `audit.exceptions` in the new one (seen once under load: the old build's awards beside the new
     build's findings). So the transaction first locks every live table and view (ACCESS EXCLUSIVE): it waits
     for the readers reading them, and a reader arriving meanwhile waits for the swap, then finds every name
-    in the new schemas."""
-    import psycopg2.errors
+    in the new schemas. A try that cannot have a lock (a table's, or a schema's row in pg_namespace) within
+    SWAP_LOCK_TIMEOUT lets go of all of them and tries again, for SWAP_WAIT_SECONDS in all."""
+    import psycopg2
 
     cur = pg.cursor()
     grant_readers(cur, BUILD_SUFFIX)
@@ -199,20 +208,24 @@ def swap_in(pg) -> None:
             live = [name for (name,) in cur.fetchall()]
             if live:
                 cur.execute(f"lock table {', '.join(live)} in access exclusive mode")
+            # the renames wait as briefly: a transaction changing a schema (a GRANT on it) holds its row in
+            # pg_namespace, and waiting for it with every table locked would stop every reader
+            for schema in SCHEMAS:
+                if _schema_exists(cur, schema):
+                    cur.execute(f'alter schema "{schema}" rename to "{schema}{OLD_SUFFIX}"')
+                cur.execute(f'alter schema "{schema}{BUILD_SUFFIX}" rename to "{schema}"')
             break
-        except psycopg2.errors.LockNotAvailable:
+        except psycopg2.Error as exc:
+            if not _schema_or_table_busy(exc):
+                raise
             pg.rollback()
             if time.monotonic() > deadline:
                 drop_schemas(pg, BUILD_SUFFIX)
                 raise UserFacingError(
-                    f"Readers kept the warehouse's tables busy for {SWAP_WAIT_SECONDS} s; the new build was not swapped "
+                    f"Readers kept the warehouse's tables or schemas busy for {SWAP_WAIT_SECONDS} s; the new build was not swapped "
                     "in and the live schemas are unchanged: build again when they are done."
                 ) from None
             time.sleep(0.05)
-    for schema in SCHEMAS:
-        if _schema_exists(cur, schema):
-            cur.execute(f'alter schema "{schema}" rename to "{schema}{OLD_SUFFIX}"')
-        cur.execute(f'alter schema "{schema}{BUILD_SUFFIX}" rename to "{schema}"')
     pg.commit()
     drop_schemas(pg, OLD_SUFFIX)
 

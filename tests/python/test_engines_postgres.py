@@ -229,6 +229,71 @@ def test_a_swap_that_readers_keep_waiting_gives_up_and_changes_nothing(
         assert counts(cur) == before
 
 
+def swap_during_a_grant(dsn: str, still_waiting_after: float) -> list[BaseException | None]:
+    """swap_in while an administrator's GRANT on the live schema `marts` is not yet committed (it holds that
+    schema's row in pg_namespace, which the swap's rename must update): once the swap waits for it, and still
+    waits `still_waiting_after` seconds later, the GRANT commits. Returns what the swap raised ([None]: nothing),
+    having checked that the new build is live and nothing of the old one is left."""
+    from subsidy_warehouse import engines
+
+    with contextlib.closing(psycopg2.connect(dsn)) as admin, contextlib.closing(psycopg2.connect(dsn)) as pg:
+        cur = pg.cursor()
+        for schema in engines.SCHEMAS:
+            cur.execute(f'create schema "{schema}{engines.BUILD_SUFFIX}"')
+        cur.execute(f'create table "marts{engines.BUILD_SUFFIX}".built_now (x int)')
+        pg.commit()
+        admin.cursor().execute("grant usage on schema marts to public")  # its transaction stays open
+        outcome: list[BaseException | None] = []
+
+        def swap() -> None:
+            try:
+                engines.swap_in(pg)
+                outcome.append(None)
+            except BaseException as exc:  # noqa: BLE001 (the caller's assertion shows it)
+                outcome.append(exc)
+
+        swap_pid = pg.get_backend_pid()
+        swapping = threading.Thread(target=swap)
+        swapping.start()
+        with contextlib.closing(psycopg2.connect(dsn)) as watcher:
+            watcher.autocommit = True
+            waiting = watcher.cursor()
+            for _ in range(200):  # until the swap waits for a lock (10 s at most)
+                waiting.execute("select count(*) from pg_locks where pid = %s and not granted", [swap_pid])
+                if waiting.fetchone()[0] or outcome:
+                    break
+                time.sleep(0.05)
+        time.sleep(still_waiting_after)
+        assert outcome == [], outcome  # still waiting, not failed
+        admin.commit()
+        swapping.join(timeout=60)
+        if outcome == [None]:
+            cur.execute("select to_regclass('marts.built_now') is not null")
+            assert cur.fetchone() == (True,)
+            cur.execute("select nspname from pg_namespace where nspname like '%%\\_\\_build' or nspname like '%%\\_\\_old'")
+            assert cur.fetchall() == []
+        return outcome
+
+
+def test_a_swap_waits_for_a_transaction_that_changes_a_schema(postgres_dsn: str, golden_dsn: str) -> None:
+    # each try's rename gives up after SWAP_LOCK_TIMEOUT (200 ms) and the swap tries again, as it does for
+    # readers' table locks, instead of failing the build after one try
+    dsn = new_database(postgres_dsn, "granting", template=golden_dsn.rsplit("/", 1)[1])
+    assert swap_during_a_grant(dsn, still_waiting_after=1) == [None]
+
+
+def test_a_schema_changed_while_the_swap_waited_for_it_is_tried_again(
+    postgres_dsn: str, golden_dsn: str, monkeypatch
+) -> None:
+    # with a lock timeout longer than the GRANT, the rename is still waiting when the GRANT commits: PostgreSQL
+    # then fails it ("tuple concurrently updated", it does not re-read a catalog row), and the swap tries again
+    from subsidy_warehouse import engines
+
+    monkeypatch.setattr(engines, "SWAP_LOCK_TIMEOUT", "30s")
+    dsn = new_database(postgres_dsn, "granted", template=golden_dsn.rsplit("/", 1)[1])
+    assert swap_during_a_grant(dsn, still_waiting_after=0.5) == [None]
+
+
 def test_a_wrong_dsn_is_one_sentence(tmp_path: Path) -> None:
     missing = run_cli(
         "build", "--raw-dir", str(GOLDEN_RAW), "--target", "postgres", "--dsn", "postgresql://u@127.0.0.1:1/x"
