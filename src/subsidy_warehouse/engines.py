@@ -222,8 +222,8 @@ def swap_in(pg) -> None:
             if time.monotonic() > deadline:
                 drop_schemas(pg, BUILD_SUFFIX)
                 raise UserFacingError(
-                    f"Readers kept the warehouse's tables or schemas busy for {SWAP_WAIT_SECONDS} s; the new build was not swapped "
-                    "in and the live schemas are unchanged: build again when they are done."
+                    f"Readers kept the warehouse's tables or schemas busy for {SWAP_WAIT_SECONDS} s; the new build was "
+                    "not swapped in and the live schemas are unchanged: build again when they are done."
                 ) from None
             time.sleep(0.05)
     pg.commit()

@@ -118,6 +118,12 @@ def counts(cur) -> tuple[int, int, int]:
     return cur.fetchone()
 
 
+def leftover_schemas(cur) -> list[tuple[str]]:
+    """The schemas a build or a swap leaves behind when it does not finish: `…__build` and `…__old`."""
+    cur.execute("select nspname from pg_namespace where nspname like '%%\\_\\_build' or nspname like '%%\\_\\_old'")
+    return cur.fetchall()
+
+
 def test_rebuild_is_atomic_for_readers_and_equals_duckdb_and_a_failed_build_keeps_the_old_one(
     postgres_dsn: str, golden_dsn: str, sample_raw_dir: Path, sample_warehouse: Path, tmp_path: Path
 ) -> None:
@@ -201,8 +207,7 @@ def test_rebuild_is_atomic_for_readers_and_equals_duckdb_and_a_failed_build_keep
     with contextlib.closing(psycopg2.connect(dsn)) as con:
         cur = con.cursor()
         assert counts(cur) == new
-        cur.execute("select nspname from pg_namespace where nspname like '%%\\_\\_build' or nspname like '%%\\_\\_old'")
-        assert cur.fetchall() == []
+        assert leftover_schemas(cur) == []
 
 
 def test_a_swap_that_readers_keep_waiting_gives_up_and_changes_nothing(
@@ -224,16 +229,15 @@ def test_a_swap_that_readers_keep_waiting_gives_up_and_changes_nothing(
         with pytest.raises(UserFacingError, match="the live schemas are unchanged"):
             engines.swap_in(pg)
         reader.rollback()
-        cur.execute("select nspname from pg_namespace where nspname like '%%\\_\\_build' or nspname like '%%\\_\\_old'")
-        assert cur.fetchall() == []
+        assert leftover_schemas(cur) == []
         assert counts(cur) == before
 
 
-def swap_during_a_grant(dsn: str, still_waiting_after: float) -> list[BaseException | None]:
+def swap_during_a_grant(dsn: str, still_waiting_after: float) -> None:
     """swap_in while an administrator's GRANT on the live schema `marts` is not yet committed (it holds that
     schema's row in pg_namespace, which the swap's rename must update): once the swap waits for it, and still
-    waits `still_waiting_after` seconds later, the GRANT commits. Returns what the swap raised ([None]: nothing),
-    having checked that the new build is live and nothing of the old one is left."""
+    waits `still_waiting_after` seconds later, the GRANT commits. The swap must then succeed: the new build
+    live, nothing of the old one left."""
     from subsidy_warehouse import engines
 
     with contextlib.closing(psycopg2.connect(dsn)) as admin, contextlib.closing(psycopg2.connect(dsn)) as pg:
@@ -249,7 +253,7 @@ def swap_during_a_grant(dsn: str, still_waiting_after: float) -> list[BaseExcept
             try:
                 engines.swap_in(pg)
                 outcome.append(None)
-            except BaseException as exc:  # noqa: BLE001 (the caller's assertion shows it)
+            except BaseException as exc:  # noqa: BLE001 (the assertions below show it)
                 outcome.append(exc)
 
         swap_pid = pg.get_backend_pid()
@@ -267,19 +271,17 @@ def swap_during_a_grant(dsn: str, still_waiting_after: float) -> list[BaseExcept
         assert outcome == [], outcome  # still waiting, not failed
         admin.commit()
         swapping.join(timeout=60)
-        if outcome == [None]:
-            cur.execute("select to_regclass('marts.built_now') is not null")
-            assert cur.fetchone() == (True,)
-            cur.execute("select nspname from pg_namespace where nspname like '%%\\_\\_build' or nspname like '%%\\_\\_old'")
-            assert cur.fetchall() == []
-        return outcome
+        assert outcome == [None], outcome
+        cur.execute("select to_regclass('marts.built_now') is not null")
+        assert cur.fetchone() == (True,)
+        assert leftover_schemas(cur) == []
 
 
 def test_a_swap_waits_for_a_transaction_that_changes_a_schema(postgres_dsn: str, golden_dsn: str) -> None:
     # each try's rename gives up after SWAP_LOCK_TIMEOUT (200 ms) and the swap tries again, as it does for
     # readers' table locks, instead of failing the build after one try
     dsn = new_database(postgres_dsn, "granting", template=golden_dsn.rsplit("/", 1)[1])
-    assert swap_during_a_grant(dsn, still_waiting_after=1) == [None]
+    swap_during_a_grant(dsn, still_waiting_after=1)
 
 
 def test_a_schema_changed_while_the_swap_waited_for_it_is_tried_again(
@@ -291,7 +293,7 @@ def test_a_schema_changed_while_the_swap_waited_for_it_is_tried_again(
 
     monkeypatch.setattr(engines, "SWAP_LOCK_TIMEOUT", "30s")
     dsn = new_database(postgres_dsn, "granted", template=golden_dsn.rsplit("/", 1)[1])
-    assert swap_during_a_grant(dsn, still_waiting_after=0.5) == [None]
+    swap_during_a_grant(dsn, still_waiting_after=0.5)
 
 
 def test_a_wrong_dsn_is_one_sentence(tmp_path: Path) -> None:
