@@ -150,14 +150,6 @@ def _schema_exists(cur, name: str) -> bool:
     return cur.fetchone() is not None
 
 
-def drop_schemas(pg, suffix: str) -> None:
-    """Drop every `<schema><suffix>` (what an earlier build left behind), in its own transaction."""
-    cur = pg.cursor()
-    for schema in SCHEMAS:
-        cur.execute(f'drop schema if exists "{schema}{suffix}" cascade')
-    pg.commit()
-
-
 def grant_readers(cur, suffix: str) -> None:
     """READER_ROLE (created when missing, no login) may read marts and audit, nothing else."""
     cur.execute("select 1 from pg_roles where rolname = %s", [READER_ROLE])
@@ -172,6 +164,9 @@ def grant_readers(cur, suffix: str) -> None:
 # lock it holds, so that a reader waiting on one of them is never blocked by a swap waiting on that reader).
 SWAP_LOCK_TIMEOUT = "200ms"
 SWAP_WAIT_SECONDS = 120
+# Once swapped, the new build is live: the old schemas are dropped if their readers let go of them within this
+# long, else left for the next build, which drops what earlier builds left before it starts.
+OLD_DROP_WAIT_SECONDS = 10
 
 
 def _schema_or_table_busy(exc: Exception) -> bool:
@@ -182,52 +177,78 @@ def _schema_or_table_busy(exc: Exception) -> bool:
     return code == "55P03" or (code == "XX000" and "tuple concurrently updated" in str(exc))
 
 
-def swap_in(pg) -> None:
-    """One transaction: every live schema renamed to `<schema>__old`, every `<schema>__build` to `<schema>`;
-    then the old ones dropped in a second one (it waits for readers still reading them). Renaming a schema
-    takes no lock a reader holds: a reader's statement that had found `marts.fct_awards` in the old schema
-    could find `audit.exceptions` in the new one (seen once under load: the old build's awards beside the new
-    build's findings). So the transaction first locks every live table and view (ACCESS EXCLUSIVE): it waits
-    for the readers reading them, and a reader arriving meanwhile waits for the swap, then finds every name
-    in the new schemas. A try that cannot have a lock (a table's, or a schema's row in pg_namespace) within
-    SWAP_LOCK_TIMEOUT lets go of all of them and tries again, for SWAP_WAIT_SECONDS in all."""
+def _commit_when_not_busy(pg, statements: Callable, wait_seconds: float) -> bool:
+    """Run `statements(cursor)` and commit, each lock waited for at most SWAP_LOCK_TIMEOUT. While a lock or a
+    schema is busy, roll back (letting go of every lock held, so that a reader waiting on one of them is never
+    blocked by a transaction waiting on that reader) and try again, for `wait_seconds` in all; False if it
+    never could."""
     import psycopg2
 
     cur = pg.cursor()
-    grant_readers(cur, BUILD_SUFFIX)
-    pg.commit()
-    deadline = time.monotonic() + SWAP_WAIT_SECONDS
+    deadline = time.monotonic() + wait_seconds
     while True:
         try:
             cur.execute(f"set local lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
-            cur.execute(
-                "select format('%%I.%%I', n.nspname, c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-                "where n.nspname = any(%s) and c.relkind in ('r', 'v', 'm', 'p') order by 1",
-                [list(SCHEMAS)],
-            )
-            live = [name for (name,) in cur.fetchall()]
-            if live:
-                cur.execute(f"lock table {', '.join(live)} in access exclusive mode")
-            # the renames wait as briefly: a transaction changing a schema (a GRANT on it) holds its row in
-            # pg_namespace, and waiting for it with every table locked would stop every reader
-            for schema in SCHEMAS:
-                if _schema_exists(cur, schema):
-                    cur.execute(f'alter schema "{schema}" rename to "{schema}{OLD_SUFFIX}"')
-                cur.execute(f'alter schema "{schema}{BUILD_SUFFIX}" rename to "{schema}"')
-            break
+            statements(cur)
+            pg.commit()
+            return True
         except psycopg2.Error as exc:
             if not _schema_or_table_busy(exc):
                 raise
             pg.rollback()
             if time.monotonic() > deadline:
-                drop_schemas(pg, BUILD_SUFFIX)
-                raise UserFacingError(
-                    f"Readers kept the warehouse's tables or schemas busy for {SWAP_WAIT_SECONDS} s; the new build was "
-                    "not swapped in and the live schemas are unchanged: build again when they are done."
-                ) from None
+                return False
             time.sleep(0.05)
+
+
+def drop_schemas(pg, suffix: str, wait_seconds: float = SWAP_WAIT_SECONDS) -> bool:
+    """Drop every `<schema><suffix>` (what a build leaves behind) in one transaction; False, leaving them, when
+    readers kept one busy for `wait_seconds`."""
+
+    def drop(cur) -> None:
+        for schema in SCHEMAS:
+            cur.execute(f'drop schema if exists "{schema}{suffix}" cascade')
+
+    return _commit_when_not_busy(pg, drop, wait_seconds)
+
+
+def swap_in(pg) -> bool:
+    """One transaction: every live schema renamed to `<schema>__old`, every `<schema>__build` to `<schema>`;
+    then the old ones dropped in a second one (it waits a while for readers still reading them). Renaming a schema
+    takes no lock a reader holds: a reader's statement that had found `marts.fct_awards` in the old schema
+    could find `audit.exceptions` in the new one (seen once under load: the old build's awards beside the new
+    build's findings). So the transaction first locks every live table and view (ACCESS EXCLUSIVE): it waits
+    for the readers reading them, and a reader arriving meanwhile waits for the swap, then finds every name
+    in the new schemas. A try that cannot have a lock (a table's, or a schema's row in pg_namespace) within
+    SWAP_LOCK_TIMEOUT lets go of all of them and tries again, for SWAP_WAIT_SECONDS in all. Returns False when
+    the old schemas were left (their readers kept them for OLD_DROP_WAIT_SECONDS): the new build is live anyway."""
+    cur = pg.cursor()
+    grant_readers(cur, BUILD_SUFFIX)
     pg.commit()
-    drop_schemas(pg, OLD_SUFFIX)
+
+    def rename(cur) -> None:
+        cur.execute(
+            "select format('%%I.%%I', n.nspname, c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+            "where n.nspname = any(%s) and c.relkind in ('r', 'v', 'm', 'p') order by 1",
+            [list(SCHEMAS)],
+        )
+        live = [name for (name,) in cur.fetchall()]
+        if live:
+            cur.execute(f"lock table {', '.join(live)} in access exclusive mode")
+        # the renames wait as briefly: a transaction changing a schema (a GRANT on it) holds its row in
+        # pg_namespace, and waiting for it with every table locked would stop every reader
+        for schema in SCHEMAS:
+            if _schema_exists(cur, schema):
+                cur.execute(f'alter schema "{schema}" rename to "{schema}{OLD_SUFFIX}"')
+            cur.execute(f'alter schema "{schema}{BUILD_SUFFIX}" rename to "{schema}"')
+
+    if not _commit_when_not_busy(pg, rename, SWAP_WAIT_SECONDS):
+        drop_schemas(pg, BUILD_SUFFIX)
+        raise UserFacingError(
+            f"Readers kept the warehouse's tables or schemas busy for {SWAP_WAIT_SECONDS} s; the new build was "
+            "not swapped in and the live schemas are unchanged: build again when they are done."
+        )
+    return drop_schemas(pg, OLD_SUFFIX, OLD_DROP_WAIT_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -235,6 +256,7 @@ class PostgresBuild:
     dsn: str
     seconds: float
     raw_rows: dict[str, int]
+    old_schemas_left: bool  # readers still held the previous build's schemas: the next build drops them
 
 
 def build_postgres(raw_dir: Path, dsn: str) -> PostgresBuild:
@@ -253,7 +275,15 @@ def build_postgres(raw_dir: Path, dsn: str) -> PostgresBuild:
         cur.execute("select pg_try_advisory_lock(%s)", [BUILD_LOCK_KEY])
         if not cur.fetchone()[0]:
             raise UserFacingError("Another build of this PostgreSQL database is running; try again when it ends.")
-        drop_schemas(pg, BUILD_SUFFIX)
+        # a failed build's schemas, or a build's old ones that readers held (or that it was killed before
+        # dropping): the swap could not rename the live schemas onto names still taken
+        for suffix in (BUILD_SUFFIX, OLD_SUFFIX):
+            if not drop_schemas(pg, suffix):
+                left = ", ".join(schema + suffix for schema in SCHEMAS)
+                raise UserFacingError(
+                    f"Readers kept the schemas an earlier build left behind ({left}) busy for {SWAP_WAIT_SECONDS} s; "
+                    "nothing was built: build again when they are done."
+                )
         with duckdb.connect(str(work / "pg_raw.duckdb"), config=writer_settings()) as duck:
             land_raw(duck, raw_dir, None, code_fingerprint())
             raw_rows = copy_raw_tables(duck, pg, f"raw{BUILD_SUFFIX}", work)
@@ -274,10 +304,12 @@ def build_postgres(raw_dir: Path, dsn: str) -> PostgresBuild:
             raise BuildFailed(
                 f"dbt build failed on PostgreSQL ({detail}); the live schemas are unchanged and the log is at {log_copy}."
             )
-        swap_in(pg)
+        old_dropped = swap_in(pg)
         cur.execute("select pg_advisory_unlock(%s)", [BUILD_LOCK_KEY])
         pg.commit()
-    return PostgresBuild(dsn=dsn, seconds=time.perf_counter() - started, raw_rows=raw_rows)
+    return PostgresBuild(
+        dsn=dsn, seconds=time.perf_counter() - started, raw_rows=raw_rows, old_schemas_left=not old_dropped
+    )
 
 
 DUCKDB_TYPES = {
@@ -433,6 +465,12 @@ def build_on_server(raw_dir: Path, target: str, dsn: str | None) -> None:
     result = build_postgres(raw_dir, chosen)
     host = urlsplit(chosen).hostname
     typer.echo(f"Warehouse built on PostgreSQL in {result.seconds:.1f} s (full build, swapped in): {host}")
+    if result.old_schemas_left:
+        typer.echo(
+            f"note: readers were still reading the previous build's schemas ({', '.join(s + OLD_SUFFIX for s in SCHEMAS)})"
+            "; they were left in place, and the next build drops them.",
+            err=True,
+        )
     with tempfile.TemporaryDirectory(prefix="subsidy-summary-") as private:
         print_summary(snapshot_to_duckdb(chosen, Path(private) / "summary.duckdb", ("marts", "audit")))
 

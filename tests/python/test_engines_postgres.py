@@ -133,6 +133,9 @@ def test_rebuild_is_atomic_for_readers_and_equals_duckdb_and_a_failed_build_keep
     with contextlib.closing(psycopg2.connect(dsn)) as con:
         con.autocommit = True
         old = counts(con.cursor())
+        # and what a build killed between its swap and the drop of the old schemas leaves: the rebuild must drop
+        # it first, or its own swap could not rename the live schemas onto names still taken
+        con.cursor().execute("create schema marts__old; create table marts__old.fct_awards (x int)")
 
     seen: list[tuple[int, int, int]] = []
     errors: list[str] = []
@@ -181,6 +184,8 @@ def test_rebuild_is_atomic_for_readers_and_equals_duckdb_and_a_failed_build_keep
         thread.join()
         holding.join()
     assert rebuilt.returncode == 0, rebuilt.stderr
+    with contextlib.closing(psycopg2.connect(dsn)) as con:
+        assert leftover_schemas(con.cursor()) == []
     assert held == [(old[0], old[1], True)]  # the swap waited for that transaction, which saw the old build only
     with contextlib.closing(psycopg2.connect(dsn)) as con:
         con.autocommit = True
@@ -231,6 +236,53 @@ def test_a_swap_that_readers_keep_waiting_gives_up_and_changes_nothing(
         reader.rollback()
         assert leftover_schemas(cur) == []
         assert counts(cur) == before
+
+
+def test_readers_of_the_old_schemas_hold_neither_the_swap_nor_the_next_build(
+    postgres_dsn: str, golden_dsn: str, monkeypatch
+) -> None:
+    # once swapped, the new build is live: a reader still reading the old schemas (here one naming them) makes the
+    # swap leave them after OLD_DROP_WAIT_SECONDS instead of waiting for it; the next build, which drops them
+    # first, says so in one sentence while they are read, before building anything
+    from subsidy_warehouse import engines
+    from subsidy_warehouse.errors import UserFacingError
+
+    dsn = new_database(postgres_dsn, "old_reader", template=golden_dsn.rsplit("/", 1)[1])
+    monkeypatch.setattr(engines, "OLD_DROP_WAIT_SECONDS", 1)
+    monkeypatch.setattr(engines, "SWAP_WAIT_SECONDS", 1)
+    drop_schemas = engines.drop_schemas
+    with contextlib.closing(psycopg2.connect(dsn)) as reader, contextlib.closing(psycopg2.connect(dsn)) as pg:
+
+        def read_the_old_schemas_first(pg, suffix: str, wait_seconds: float = 1) -> bool:
+            if suffix == engines.OLD_SUFFIX:  # the reader's transaction stays open, holding marts__old.fct_awards
+                reader.cursor().execute("select count(*) from marts__old.fct_awards")
+            return drop_schemas(pg, suffix, wait_seconds)
+
+        monkeypatch.setattr(engines, "drop_schemas", read_the_old_schemas_first)
+        cur = pg.cursor()
+        for schema in engines.SCHEMAS:
+            cur.execute(f'create schema "{schema}{engines.BUILD_SUFFIX}"')
+        cur.execute(f'create table "marts{engines.BUILD_SUFFIX}".built_now (x int)')
+        pg.commit()
+        outcome: list[bool] = []
+        swapping = threading.Thread(target=lambda: outcome.append(engines.swap_in(pg)))
+        swapping.start()
+        try:
+            swapping.join(timeout=30)
+            assert outcome == [False]  # it returned, the old schemas left
+            cur.execute("select to_regclass('marts.built_now') is not null")
+            assert cur.fetchone() == (True,)
+            assert sorted(leftover_schemas(cur)) == sorted((schema + engines.OLD_SUFFIX,) for schema in engines.SCHEMAS)
+            pg.rollback()
+            with pytest.raises(UserFacingError, match="nothing was built: build again when they are done"):
+                engines.build_postgres(GOLDEN_RAW, dsn)
+        finally:
+            reader.rollback()
+            swapping.join(timeout=60)
+        assert drop_schemas(pg, engines.OLD_SUFFIX)
+        assert leftover_schemas(cur) == []
+        cur.execute("select to_regclass('marts.built_now') is not null")
+        assert cur.fetchone() == (True,)
 
 
 def swap_during_a_grant(dsn: str, still_waiting_after: float) -> None:
