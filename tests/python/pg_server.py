@@ -27,6 +27,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def run_or_say_why(args: list[str], log: Path | None = None) -> None:
+    """Run a server command; if it fails, raise with what it printed and the end of the server's `log` (the
+    folder holding both is removed afterwards)."""
+    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        logged = log.read_text(errors="replace")[-4000:] if log is not None and log.exists() else ""
+        raise RuntimeError(f"{' '.join(args)} exited with {done.returncode}:\n{done.stdout}{done.stderr}{logged}")
+
+
 def _as_server_user(args: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
 
@@ -44,21 +53,19 @@ def postgres_server() -> Iterator[str]:
         shutil.chown(folder, "postgres")
         shutil.chown(password_file, "postgres")
     port = free_port()
-    run = dict(check=True, capture_output=True, text=True)
     try:
-        subprocess.run(
+        run_or_say_why(
             _as_server_user([
                 str(PG_BIN / "initdb"), "-D", str(data), "-U", SUPERUSER, "--pwfile", str(password_file),
                 "--auth", "scram-sha-256", "-E", "UTF8", "--locale", "C.UTF-8",
-            ]),
-            **run,
+            ])
         )  # fmt: skip
-        subprocess.run(
+        run_or_say_why(
             _as_server_user([
                 str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-w", "start",
                 "-o", f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off -c synchronous_commit=off",
             ]),
-            **run,
+            log=folder / "server.log",
         )  # fmt: skip
         dsn = f"postgresql://{SUPERUSER}:{PASSWORD}@127.0.0.1:{port}/postgres"
         import psycopg2
