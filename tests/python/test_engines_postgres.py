@@ -253,10 +253,10 @@ def test_readers_of_the_old_schemas_hold_neither_the_swap_nor_the_next_build(
     drop_schemas = engines.drop_schemas
     with contextlib.closing(psycopg2.connect(dsn)) as reader, contextlib.closing(psycopg2.connect(dsn)) as pg:
 
-        def read_the_old_schemas_first(pg, suffix: str, wait_seconds: float = 1) -> bool:
+        def read_the_old_schemas_first(connection, suffix: str, wait_seconds: float = 1) -> bool:
             if suffix == engines.OLD_SUFFIX:  # the reader's transaction stays open, holding marts__old.fct_awards
                 reader.cursor().execute("select count(*) from marts__old.fct_awards")
-            return drop_schemas(pg, suffix, wait_seconds)
+            return drop_schemas(connection, suffix, wait_seconds)
 
         monkeypatch.setattr(engines, "drop_schemas", read_the_old_schemas_first)
         cur = pg.cursor()
