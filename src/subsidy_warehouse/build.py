@@ -91,12 +91,33 @@ def check_warehouse_name(warehouse: Path) -> None:
         )
 
 
+DUCKDB_FILE_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+
+
+def is_duckdb_file(path: Path) -> bool:
+    """Whether `path` is a regular file that starts as a DuckDB database does (a FIFO or a device is never opened)."""
+    if not path.is_file():
+        return False
+    try:
+        with path.open("rb") as handle:
+            return handle.read(12)[8:] == DUCKDB_FILE_MAGIC
+    except OSError:
+        return False
+
+
 def check_warehouse_path(warehouse: Path) -> Path:
-    """The absolute warehouse path, its folder created; raises UserFacingError for a path that cannot be one."""
+    """The absolute warehouse path, its folder created; raises UserFacingError for a path that cannot be one.
+    A build replaces the file at the path: anything there but a DuckDB file (a raw CSV given by mistake, a
+    device, a FIFO) is refused rather than lost."""
     warehouse = warehouse.resolve()
     check_warehouse_name(warehouse)
     if warehouse.is_dir():
         raise UserFacingError(f"Warehouse path {warehouse} is a directory; give a file path such as warehouse.duckdb.")
+    if warehouse.exists() and not is_duckdb_file(warehouse):
+        raise UserFacingError(
+            f"{warehouse} exists and is not a DuckDB warehouse; the build would replace it. Give a warehouse's path, "
+            "or one where no file is yet."
+        )
     blocking = next((p for p in warehouse.parents if p.exists() and not p.is_dir()), None)
     if blocking is not None:
         raise UserFacingError(f"Cannot create the warehouse {warehouse}: {blocking} is a file, not a folder.")

@@ -52,6 +52,26 @@ def test_a_warehouse_path_through_a_file_is_one_sentence(tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
 
 
+def test_a_warehouse_path_holding_something_else_is_refused_and_kept(tmp_path: Path):
+    # a build replaces the file at its path: a raw file given as the warehouse by mistake, a FIFO, an empty file
+    # must stay as they were (a build as root once turned /dev/null into a regular file this way)
+    raw = tmp_path / "raw"
+    shutil.copytree(GOLDEN_RAW, raw)
+    empty = tmp_path / "empty.duckdb"
+    empty.touch()
+    fifo = tmp_path / "pipe.duckdb"
+    os.mkfifo(fifo)
+    before = {path: path.read_bytes() for path in (raw / "applications.csv", empty)}
+    for target in (raw / "applications.csv", empty, fifo):
+        completed = run_cli("build", "--raw-dir", str(raw), "--warehouse", str(target))
+        assert completed.returncode == 2, completed.stdout
+        assert completed.stderr.startswith(f"error: {target} exists and is not a DuckDB warehouse")
+        assert len(completed.stderr.strip().splitlines()) == 1 and "Traceback" not in completed.stderr
+    assert {path: path.read_bytes() for path in before} == before
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.duckdb", "pipe.duckdb", "raw"]
+
+
 def test_a_warehouse_named_after_a_schema_is_one_sentence(tmp_path: Path):
     # DuckDB names the catalog after the file: marts.duckdb would make `marts.fct_awards` ambiguous
     for name in ("marts.duckdb", "AUDIT.duckdb", "raw.db"):
