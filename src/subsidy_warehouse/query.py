@@ -93,13 +93,39 @@ def refusal(error: duckdb.Error) -> str:
     return f"Query failed: {detail}"
 
 
-def as_displayable(relation: duckdb.DuckDBPyRelation, flat: bool) -> duckdb.DuckDBPyRelation:
+# The dates and instants polars can print (chrono's calendar, years -262143 to 262142; measured): DuckDB holds
+# dates far beyond, and `infinity`, and polars panics printing them.
+PRINTABLE_DAYS = (-96_465_292, 95_026_236)
+PRINTABLE_MICROSECONDS = (-8_334_601_228_800_000_000, 8_210_266_876_799_999_999)
+MICROSECONDS_PER_UNIT = {"ms": 1000, "us": 1}  # nanoseconds: every value DuckDB can hold prints
+
+
+def unprintable_columns(frame: pl.DataFrame) -> set[str]:
+    """The date and datetime columns of `frame` holding a value polars cannot print."""
+    found = set()
+    for name, dtype in frame.schema.items():
+        if dtype == pl.Date:
+            low, high = PRINTABLE_DAYS
+        elif isinstance(dtype, pl.Datetime) and dtype.time_unit in MICROSECONDS_PER_UNIT:
+            low, high = (bound // MICROSECONDS_PER_UNIT[dtype.time_unit] for bound in PRINTABLE_MICROSECONDS)
+        else:
+            continue
+        physical = frame[name].to_physical()
+        if physical.null_count() < len(physical) and not (low <= physical.min() and physical.max() <= high):
+            found.add(name)
+    return found
+
+
+def as_displayable(
+    relation: duckdb.DuckDBPyRelation, flat: bool, as_text: set[str] = frozenset()
+) -> duckdb.DuckDBPyRelation:
     """`relation` with the columns polars cannot carry or write (blobs, intervals, variants, bit strings; with
-    `flat`, also lists, structs and maps, which CSV cannot hold) turned into DuckDB's text of their values."""
+    `flat`, also lists, structs and maps, which CSV cannot hold; the columns named in `as_text`) turned into
+    DuckDB's text of their values."""
     columns, changed = [], False
     for name, dtype in zip(relation.columns, relation.dtypes, strict=True):
         quoted = '"' + name.replace('"', '""') + '"'
-        if TEXT_ONLY_TYPES.search(str(dtype).upper()) or (flat and dtype.id in NESTED_TYPES):
+        if TEXT_ONLY_TYPES.search(str(dtype).upper()) or (flat and dtype.id in NESTED_TYPES) or name in as_text:
             columns.append(f"cast({quoted} as varchar) as {quoted}")
             changed = True
         else:
@@ -114,7 +140,11 @@ def run_query(warehouse: Path, sql: str, flat: bool = False) -> pl.DataFrame:
     with open_read_only(warehouse) as con:
         try:
             relation = con.sql(sql)
-            return pl.DataFrame() if relation is None else as_displayable(relation, flat).pl()
+            if relation is None:
+                return pl.DataFrame()
+            frame = as_displayable(relation, flat).pl()
+            unprintable = unprintable_columns(frame)  # rare (`infinity`): the query runs again, those columns as text
+            return as_displayable(relation, flat, unprintable).pl() if unprintable else frame
         except duckdb.Error as exc:
             raise UserFacingError(refusal(exc)) from None
         except pl.exceptions.PolarsError as exc:

@@ -240,6 +240,18 @@ def test_query_writes_types_polars_cannot(sample_warehouse: Path) -> None:
     assert run_cli("query", sql, "-w", str(sample_warehouse)).returncode == 0
 
 
+def test_query_writes_dates_polars_cannot_print(sample_warehouse: Path) -> None:
+    # DuckDB's infinite dates and years beyond ±262,142 made polars panic while printing (a Rust backtrace and a
+    # Python traceback): those columns come out as DuckDB's text, the others keep their type
+    sql = "select 'infinity'::date as d, '-infinity'::timestamp as t, '294247-01-01'::date as far, date '2025-03-01' as ok"
+    as_json = run_cli("query", sql, "-w", str(sample_warehouse), "-f", "json")
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout) == [{"d": "infinity", "t": "-infinity", "far": "294247-01-01", "ok": "2025-03-01"}]
+    as_table = run_cli("query", sql, "-w", str(sample_warehouse))
+    assert as_table.returncode == 0 and as_table.stderr == "", as_table.stderr
+    assert "infinity" in as_table.stdout and "date" in as_table.stdout  # `ok` is still a date column
+
+
 def test_sandbox_settings_hold_on_the_connection(sample_warehouse: Path) -> None:
     sql = (
         "select name, value from duckdb_settings() where name in ('enable_external_access', "
