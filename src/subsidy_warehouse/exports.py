@@ -136,11 +136,13 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Cell]])
 
 
 def neutralise_text_columns(frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame` with `safe_text_cell` applied to every text column; other columns untouched."""
+    """`frame` with `safe_text_cell` applied to every text column and to the column names (a query's PIVOT makes
+    values into names, which head the CSV); other columns untouched."""
     text_columns = [name for name, dtype in frame.schema.items() if dtype == pl.String]
-    return frame.with_columns(
+    neutralised = frame.with_columns(
         pl.col(name).map_elements(safe_text_cell, return_dtype=pl.String, skip_nulls=True) for name in text_columns
     )
+    return neutralised.rename(safe_text_cell)
 
 
 class ExportWorkbook:

@@ -285,3 +285,7 @@ def test_query_csv_neutralises_formula_text(sample_warehouse: Path) -> None:
     ]
     as_json = json.loads(run_cli("query", sql, "-w", str(sample_warehouse), "-f", "json").stdout)
     assert as_json[0]["label"] == '=HYPERLINK("http://x","y")'  # JSON is for machines: values exactly as stored
+    # a PIVOT makes values into column names, which head the CSV
+    pivot = f"pivot ({sql}) on label using sum(amount)"
+    header = next(csv.reader(io.StringIO(run_cli("query", pivot, "-w", str(sample_warehouse), "-f", "csv").stdout)))
+    assert sorted(header) == sorted(['\'=HYPERLINK("http://x","y")', "'+1", "'-2", "'@SUM(A1)", "'＝1+1", "plain"])
