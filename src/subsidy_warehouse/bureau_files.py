@@ -57,8 +57,12 @@ class Sheet:
 
 
 def read_sheets(path: Path, limits: SheetLimits) -> list[Sheet]:
-    if not path.is_file():
+    if path.is_dir():
+        raise UserFacingError(f"{path} is a folder; give the bureau's file (.xlsx, .xls or .csv) itself.")
+    if not path.exists():
         raise UserFacingError(f"{path} does not exist.")
+    if not path.is_file():
+        raise UserFacingError(f"{path} is not a regular file; give the bureau's file (.xlsx, .xls or .csv) itself.")
     data = path.read_bytes()
     if not data.strip():
         raise UserFacingError(f"{path.name} is empty.")

@@ -179,6 +179,16 @@ def test_unreadable_files_are_refused_and_nothing_is_written(tmp_path: Path, nam
     assert len(message_lines(completed.stderr)) == 1 and "Traceback" not in completed.stderr
 
 
+def test_a_folder_or_a_missing_file_is_named_for_what_it_is(tmp_path: Path):
+    folder = tmp_path / "bureau-files"
+    folder.mkdir()
+    with pytest.raises(UserFacingError, match="bureau-files is a folder; give the bureau's file"):
+        load_files([folder], tmp_path / "raw")
+    with pytest.raises(UserFacingError, match="missing.xlsx does not exist"):
+        load_files([tmp_path / "missing.xlsx"], tmp_path / "raw")
+    assert not (tmp_path / "raw").exists()
+
+
 def test_round_trip_bureau_files_give_the_same_warehouse(tmp_path: Path, sample_con):
     bureau_files = tmp_path / "bureau"
     run_cli("generate", "--out", str(bureau_files), "--seed", "7", "--messy", check=True)
