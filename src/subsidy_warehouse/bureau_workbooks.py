@@ -33,7 +33,7 @@ from .audit.fingerprint import file_sha256
 from .audit.report import CATEGORY_ZH, SEVERITY_ZH
 from .errors import UserFacingError
 from .exports import Cell, ExportWorkbook, write_csv
-from .identifiers import DIGIT_RUN, mask_personal_ids
+from .identifiers import WRITTEN_NUMBER, mask_personal_ids
 from .paths import output_folder
 from .query import open_read_only
 
@@ -219,7 +219,7 @@ def as_cells(frame: pl.DataFrame) -> pl.DataFrame:
             converted.append(column.cast(pl.String))
         elif isinstance(dtype, pl.Decimal):
             converted.append(column.cast(pl.Float64))
-        elif dtype == pl.String and frame[name].str.contains(DIGIT_RUN.pattern).any():
+        elif dtype == pl.String and frame[name].str.contains(WRITTEN_NUMBER.pattern).any():
             converted.append(column.map_elements(mask_personal_ids, return_dtype=pl.String, skip_nulls=True))
     return frame.with_columns(converted)
 

@@ -37,7 +37,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from .identifiers import DIGIT_RUN, mask_personal_ids
+from .identifiers import WRITTEN_NUMBER, mask_personal_ids
 
 MIN_ID_LENGTH = 15  # a first-generation resident ID number; no shorter text can hold one
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
@@ -106,7 +106,7 @@ def masked_sql(expression: str) -> str:
     """SQL twin of `without_personal_ids` for a text column (`register_masking` first): DuckDB finds the few texts
     holding a digit run as long as an ID number, and only those go to mask_personal_ids, in Python."""
     return (
-        f"case when regexp_matches({expression}, {sql_text(DIGIT_RUN.pattern)}) "
+        f"case when regexp_matches({expression}, {sql_text(WRITTEN_NUMBER.pattern)}) "
         f"then {MASK_FUNCTION}({expression}) else {expression} end"
     )
 

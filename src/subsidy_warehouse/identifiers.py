@@ -24,8 +24,11 @@ EARLIEST_BIRTH = date(1900, 1, 1)
 PROVINCE_CODES = frozenset(
     ["11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82"]
 )
-# a run of digits, optionally closed by X: the only places a resident ID number can hide in a text
-DIGIT_RUN = re.compile(r"[0-9]{15,}[Xx]?")
+# A number as people write one in a text: 15 or more digits, ASCII or full-width, single blanks, dashes or dots
+# between them (330102 19870101 0035, 110105-19491231-002X), maybe closed by X: the only places a resident ID
+# number can hide in a text. The same pattern as macros/identifiers (written_number_pattern), which every engine
+# and polars read.
+WRITTEN_NUMBER = re.compile("[0-9０-９](?:[ .．\u00a0\u3000－-]?[0-9０-９]){14,}[XxＸｘ]?")
 _ASCII_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 FULL_WIDTH = str.maketrans({chr(ord(c) + 0xFEE0): c for c in _ASCII_ALNUM})
 WHITESPACE = re.compile("[ \t\n\r\f\v\u00a0\u3000]+")  # the class macros/identifiers writes for SQL
@@ -117,11 +120,27 @@ def mask_resident_id(token: str) -> str:
     return token[:4] + "*" * (len(token) - 6) + token[-2:]
 
 
+def resident_id_in(written: str) -> str | None:
+    """The resident ID (normalised: 18 characters, upper case) a written number (WRITTEN_NUMBER) holds, or None:
+    18 consecutive digits that looks_like_resident_id accepts anywhere in its digits (glued to other digits or
+    not), else a 15-digit first-generation ID between its separators (macro resident_id_in)."""
+    spelled = written.translate(FULL_WIDTH).upper()
+    digits = re.sub("[^0-9X]", "", spelled)
+    for start in range(len(digits) - 17):
+        if looks_like_resident_id(digits[start : start + 18]):
+            return digits[start : start + 18]
+    for piece in re.split("[^0-9X]+", spelled):
+        if is_first_generation_id(piece):
+            return upgrade_first_generation_id(piece)
+    return None
+
+
 def mask_personal_ids(text: str) -> str:
-    """`text` with every resident ID number in it masked (the last line of defence for files people see)."""
-    return DIGIT_RUN.sub(lambda m: mask_resident_id(m[0]) if looks_like_resident_id(m[0]) else m[0], text)
+    """`text` with every written number that holds a resident ID masked whole (the last line of defence for
+    files and messages people see)."""
+    return WRITTEN_NUMBER.sub(lambda m: mask_resident_id(m[0]) if resident_id_in(m[0]) else m[0], text)
 
 
 def find_personal_ids(text: str) -> list[str]:
-    """Every resident ID number written in `text`."""
-    return [m[0] for m in DIGIT_RUN.finditer(text) if looks_like_resident_id(m[0])]
+    """Every resident ID number written in `text`, normalised."""
+    return [found for m in WRITTEN_NUMBER.finditer(text) if (found := resident_id_in(m[0]))]

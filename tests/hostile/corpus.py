@@ -33,13 +33,23 @@ FULL_WIDTH_PERSON = resident_id("33010219880202004")  # written in full-width di
 DECLARED_AS_USCC = resident_id("33010219890303005")  # a person's number in a company's row
 CONFLICTED_PERSON = resident_id("33010219900404006")  # two different rows for one person
 STRAY_PERSON = resident_id("33010219910505007")  # typed into other columns only
+# written into free text the ways people write them: full-width with Ｘ, in blocks, with dashes, glued to digits
+FULL_WIDTH_IN_TEXT = resident_id("33010219920606003")  # check character X
+SPACED_IN_TEXT = resident_id("33010219930707011")
+DASHED_IN_TEXT = resident_id("33010219940808008")  # check character X
+GLUED_IN_TEXT = resident_id("33010219950909012")
 COMPANY = uscc("91330102MA2HQWT1A")
 OTHER_COMPANY = uscc("91330102MA2HQWT2B")
 PERSONAL_NUMBERS = [
     PERSON, LEGACY_PERSON_15, LEGACY_PERSON_18, SPACED_PERSON, FULL_WIDTH_PERSON, DECLARED_AS_USCC,
-    CONFLICTED_PERSON, STRAY_PERSON,
+    CONFLICTED_PERSON, STRAY_PERSON, FULL_WIDTH_IN_TEXT, SPACED_IN_TEXT, DASHED_IN_TEXT, GLUED_IN_TEXT,
 ]  # fmt: skip
-FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+
+
+def in_blocks(number: str, separator: str = " ") -> str:
+    """330102 19870101 0035: a resident ID in its three blocks (division, birth date, sequence and check)."""
+    return separator.join([number[:6], number[6:14], number[14:]])
 
 
 @dataclass
@@ -131,6 +141,12 @@ def beneficiaries_file() -> FileBuilder:
     f.add("person's versions conflict", beneficiary(CONFLICTED_PERSON, "吴冲突", "person", "resident_id", "",
                                                     "西湖区"), "rejected", "内容不一致")  # fmt: skip
     f.add("ID in the name", beneficiary(uscc("91330102MA2HQWTBL"), f"杭州{STRAY_PERSON}工作室"), "staged")
+    f.add("full-width ID in the name", beneficiary(uscc("91330102MA2HQWTCM"),
+                                                   f"杭州{FULL_WIDTH_IN_TEXT.translate(FULL_WIDTH)}工作室"), "staged")  # fmt: skip
+    f.add("ID in blocks in the name", beneficiary(uscc("91330102MA2HQWTDN"), f"王 {in_blocks(SPACED_IN_TEXT)}"),
+          "staged")  # fmt: skip
+    f.add("full-width ID in blocks in the name", beneficiary(uscc("91330102MA2HQWTEP"),
+          f"赵{in_blocks(SPACED_IN_TEXT.translate(FULL_WIDTH), chr(0x3000))}"), "staged")  # fmt: skip
     f.add("exact copy", beneficiary(COMPANY), "collapsed")
     f.add("bad date", beneficiary("H-B-DATE", registered_on="2025-02-29"), "rejected", "登记日期")
     return f
@@ -159,6 +175,12 @@ def applications_file() -> FileBuilder:
     f.add("ID in project id", application("H-A-PRJ", project=STRAY_PERSON, clause="M12-1"), "staged")
     f.add("ID in the bureau", application("H-A-BUR", bureau=f"区科技局{STRAY_PERSON}"), "staged")
     f.add("ID as an amount", application("H-A-IDAMT", approved=STRAY_PERSON), "rejected", "核定金额")
+    f.add("ID with dashes in project id", application("H-A-DASH", project=in_blocks(DASHED_IN_TEXT, "-")), "staged")
+    f.add("full-width ID in blocks as an amount", application(
+        "H-A-FWAMT", approved=in_blocks(FULL_WIDTH_IN_TEXT.translate(FULL_WIDTH))), "rejected", "核定金额")  # fmt: skip
+    f.add("ID in blocks in the bureau", application("H-A-BURBLK", bureau=f"区科技局 {in_blocks(SPACED_IN_TEXT)}"),
+          "staged")  # fmt: skip
+    f.add("ID glued to a clause code", application("H-A-CLAUSE", clause=f"M04-5{GLUED_IN_TEXT}"), "staged")
     f.add("SQL as a clause", application("H-A-SQL", clause="M04-5'; drop table raw.files; --"), "staged")
     f.add("ragged", "H-A-RAGGED,x,y", "rejected", "字段数为 3")
     f.add("exact copy", application("H-A1"), "collapsed")
@@ -179,6 +201,9 @@ def disbursements_file() -> FileBuilder:
                                                           voucher=f"VM{n}"), "staged")  # fmt: skip
     f.add("ID as voucher", disbursement("H-D-VOUCHER", voucher=STRAY_PERSON), "staged")
     f.add("ID as application id", disbursement("H-D-APP", STRAY_PERSON), "staged")
+    f.add("ID glued to other digits as voucher", disbursement("H-D-GLUED", voucher=f"2025 {GLUED_IN_TEXT}"), "staged")
+    f.add("ID with dashes as a date", disbursement("H-D-DASHDATE", paid_on=in_blocks(DASHED_IN_TEXT, "-")),
+          "rejected", "拨付日期")  # fmt: skip
     f.add("exact copy, id spelled otherwise", disbursement("Ｈ-Ｄ１"), "collapsed")
     f.add("zero amount", disbursement("H-D-ZERO", amount="0"), "rejected", "必须大于零")
     f.add("quoted line breaks over too many lines", 'H-D-TALL,H-A1,2025-03-01,"1', "rejected", "引号未配对")

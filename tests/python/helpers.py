@@ -108,9 +108,9 @@ def person_pseudonym(raw_id: str) -> str:
 
 
 def personal_ids_outside_raw(con) -> dict[str, list[str]]:
-    """Every resident ID number (as identifiers.find_personal_ids sees them) in any text column of any table
-    outside the raw schema: {schema.table.column: [numbers]}."""
-    from subsidy_warehouse.identifiers import find_personal_ids
+    """Every resident ID number (as identifiers.find_personal_ids sees them: full-width, in blocks, glued to
+    other digits) in any text column of any table outside the raw schema: {schema.table.column: [numbers]}."""
+    from subsidy_warehouse.identifiers import WRITTEN_NUMBER, find_personal_ids
 
     found: dict[str, list[str]] = {}
     columns = con.execute(
@@ -119,7 +119,8 @@ def personal_ids_outside_raw(con) -> dict[str, list[str]]:
     ).fetchall()
     for schema, table, column in columns:
         values = con.execute(
-            f'select distinct "{column}" from "{schema}"."{table}" where regexp_matches("{column}", \'[0-9]{{15}}\')'
+            f'select distinct "{column}" from "{schema}"."{table}" where regexp_matches("{column}", ?)',
+            [WRITTEN_NUMBER.pattern],
         ).fetchall()
         hits = [number for (value,) in values for number in find_personal_ids(value)]
         if hits:

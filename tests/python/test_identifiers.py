@@ -73,3 +73,28 @@ def test_personal_numbers_in_free_text_are_masked_and_others_kept():
     assert find_personal_ids(masked) == []
     assert looks_like_resident_id(number.lower()) and is_first_generation_id("330102850612001")
     assert normalise_beneficiary_id(" ３３０１０２850612001 ") == upgrade_first_generation_id("330102850612001")
+
+
+def test_personal_numbers_written_in_blocks_full_width_or_glued_are_found_and_others_kept():
+    dashed = "110105-19491231-002X"  # the GB 11643 example, in blocks
+    texts = {
+        "杭州１１０１０５１９４９１２３１００２Ｘ工作室": "11010519491231002X",
+        "王 330102 19870101 0035": "330102198701010035",
+        "赵３３０１０２\u3000１９８７０１０１\u3000００３５": "330102198701010035",
+        f"项目 {dashed}": "11010519491231002X",
+        "凭证 2025 330102198802020048": "330102198802020048",
+        "凭证 2025330102198802020048": "330102198802020048",  # glued: found inside a longer run
+        "2025 330102850612001": upgrade_first_generation_id("330102850612001"),  # first generation, in its block
+    }
+    for text, number in texts.items():
+        assert find_personal_ids(text) == [number], text
+        assert find_personal_ids(mask_personal_ids(text)) == [], text
+    kept = [
+        "账号 6222 0212 3456 7890 123",  # a bank account in blocks: no valid ID in it
+        "91330102MA2HQWT1A9",  # a USCC
+        "电话 0571-8888 8888，138 0013 8000",
+        "2025-01-02 2025-03-01",
+        "金额 123456789012.00",
+    ]
+    for text in kept:
+        assert mask_personal_ids(text) == text and find_personal_ids(text) == [], text
