@@ -38,12 +38,15 @@ FULL_WIDTH_IN_TEXT = resident_id("33010219920606003")  # check character X
 SPACED_IN_TEXT = resident_id("33010219930707011")
 DASHED_IN_TEXT = resident_id("33010219940808008")  # check character X
 GLUED_IN_TEXT = resident_id("33010219950909012")
+PASSPORT_MISSPELT = "E98765432"  # id_type Passport, PASSPORT, 护照: rejected, still a person's number
+PASSPORT_AS_USCC = "E11223344"  # beneficiary_type person, id_type uscc
 COMPANY = uscc("91330102MA2HQWT1A")
 OTHER_COMPANY = uscc("91330102MA2HQWT2B")
 PERSONAL_NUMBERS = [
     PERSON, LEGACY_PERSON_15, LEGACY_PERSON_18, SPACED_PERSON, FULL_WIDTH_PERSON, DECLARED_AS_USCC,
     CONFLICTED_PERSON, STRAY_PERSON, FULL_WIDTH_IN_TEXT, SPACED_IN_TEXT, DASHED_IN_TEXT, GLUED_IN_TEXT,
 ]  # fmt: skip
+PASSPORT_NUMBERS = [PASSPORT_MISSPELT, PASSPORT_AS_USCC, "G55667788", "EA9988776"]
 FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 
 
@@ -147,6 +150,12 @@ def beneficiaries_file() -> FileBuilder:
           "staged")  # fmt: skip
     f.add("full-width ID in blocks in the name", beneficiary(uscc("91330102MA2HQWTEP"),
           f"赵{in_blocks(SPACED_IN_TEXT.translate(FULL_WIDTH), chr(0x3000))}"), "staged")  # fmt: skip
+    for n, spelling in enumerate(["Passport", "PASSPORT", "护照"]):
+        passport = PASSPORT_MISSPELT if n == 0 else PASSPORT_NUMBERS[n + 1]
+        f.add("passport, id type misspelt", beneficiary(passport, f"张护照{n}", "person", spelling, ""), "rejected",
+              "证件类型")  # fmt: skip
+    f.add("person's passport declared as a USCC", beneficiary(PASSPORT_AS_USCC, "孙护照", "person", "uscc", ""),
+          "staged")  # fmt: skip
     f.add("exact copy", beneficiary(COMPANY), "collapsed")
     f.add("bad date", beneficiary("H-B-DATE", registered_on="2025-02-29"), "rejected", "登记日期")
     return f
@@ -181,6 +190,8 @@ def applications_file() -> FileBuilder:
     f.add("ID in blocks in the bureau", application("H-A-BURBLK", bureau=f"区科技局 {in_blocks(SPACED_IN_TEXT)}"),
           "staged")  # fmt: skip
     f.add("ID glued to a clause code", application("H-A-CLAUSE", clause=f"M04-5{GLUED_IN_TEXT}"), "staged")
+    f.add("passport declared as a USCC applies", application("H-A-PASS", PASSPORT_AS_USCC, clause="M10-2",
+                                                              bureau="区委人才办"), "staged")  # fmt: skip
     f.add("SQL as a clause", application("H-A-SQL", clause="M04-5'; drop table raw.files; --"), "staged")
     f.add("ragged", "H-A-RAGGED,x,y", "rejected", "字段数为 3")
     f.add("exact copy", application("H-A1"), "collapsed")

@@ -15,6 +15,8 @@ from corpus import (
     DECLARED_AS_USCC,
     LEGACY_PERSON_15,
     LEGACY_PERSON_18,
+    PASSPORT_AS_USCC,
+    PASSPORT_NUMBERS,
     PERSONAL_NUMBERS,
     STRAY_PERSON,
     Case,
@@ -100,9 +102,27 @@ def test_no_resident_id_outside_raw_and_none_printed(hostile, con):
     ).fetchall()
     for schema, table in tables:
         text = " ".join(str(v) for row in con.execute(f'select * from "{schema}"."{table}"').fetchall() for v in row)
-        for number in PERSONAL_NUMBERS:
+        for number in PERSONAL_NUMBERS + PASSPORT_NUMBERS:
             assert number not in text and number.lower() not in text, f"{schema}.{table}"
-    assert not any(number in hostile[2] for number in PERSONAL_NUMBERS)
+    assert not any(number in hostile[2] for number in PERSONAL_NUMBERS + PASSPORT_NUMBERS)
+
+
+def test_a_person_is_a_person_whatever_the_id_type_says(con):
+    # beneficiary_type person with id_type uscc: pseudonymised and masked like any person, and the award joins
+    declared = con.execute(
+        "select beneficiary_id, beneficiary_id_display from marts.dim_beneficiaries where beneficiary_name = '孙护照'"
+    ).fetchone()
+    assert declared == (person_pseudonym(PASSPORT_AS_USCC), PASSPORT_AS_USCC[:4] + "***" + PASSPORT_AS_USCC[-2:])
+    assert con.execute("select beneficiary_id from marts.fct_awards where application_id = 'H-A-PASS'").fetchone() == (
+        person_pseudonym(PASSPORT_AS_USCC),
+    )
+    # a misspelt id type (Passport, PASSPORT, 护照) rejects the row, which shows the number masked
+    record_ids = [row[0] for row in con.execute(
+        "select record_id from audit.rejected_rows where rejection_reason like '%证件类型（id_type）取值无效%' "
+        "and raw_values like '%张护照%'"
+    ).fetchall()]  # fmt: skip
+    masked = [number[:4] + "*" * (len(number) - 6) + number[-2:] for number in PASSPORT_NUMBERS]
+    assert sorted(record_ids) == sorted(set(masked) - {masked[PASSPORT_NUMBERS.index(PASSPORT_AS_USCC)]})
 
 
 def test_a_person_is_one_person_whatever_the_column_or_spelling(con):

@@ -78,8 +78,12 @@ checked as (
             when 'passport' then {{ is_valid_passport('normalised_beneficiary_id') }}
             else false
         end as is_id_valid,
-        -- a person whatever the declared type: a resident ID number given as a USCC is still a person's
-        coalesce(id_type in ('resident_id', 'passport') or is_resident_number, false) as is_personal_id,
+        -- a person whatever the declared id type: a resident ID number given as a USCC is still a person's, and
+        -- so is any id of a beneficiary of type person, or of a person's id type however spelt (Passport, 护照)
+        coalesce(
+            beneficiary_type = 'person' or lower(id_type) in ('resident_id', 'passport') or id_type in ('身份证', '居民身份证', '护照')
+                or is_resident_number,
+            false) as is_personal_id,
         {{ join_reasons([
             reason_if_missing('normalised_beneficiary_id', '主体编号', 'beneficiary_id'),
             reason_if_missing('beneficiary_name', '主体名称'),
