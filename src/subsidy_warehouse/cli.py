@@ -49,7 +49,10 @@ def shown_progress(command: str, quiet: bool):
 
 
 def fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
+    from .errors import printable
+
+    # the last line of defence: a message that quotes a file shows no escape code and no resident ID number
+    typer.echo(f"error: {printable(message)}", err=True)
     raise typer.Exit(code)
 
 

@@ -28,7 +28,7 @@ import yaml
 from . import progress
 from .bureau_files import Sheet, read_sheets
 from .contract import PROVENANCE_COLUMNS, RAW_FILES, RawFile
-from .errors import UserFacingError
+from .errors import UserFacingError, quoted
 from .identifiers import fold_identifier, normalise_beneficiary_id
 from .ooxml_files import SheetLimits
 from .paths import project_dir
@@ -220,7 +220,7 @@ def _best_header(grid: list[list[str]], config: HeaderConfig) -> tuple[int, RawF
 
 def _ambiguities(sheet: Sheet, row_index: int, row: list[str], found: dict[int, list[str]]) -> list[str]:
     def cell(position: int) -> str:
-        return f"{sheet.cell_name(row_index, position)} ({row[position].strip()})"
+        return f"{sheet.cell_name(row_index, position)} ({quoted(row[position].strip(), 40)})"
 
     problems = [f"{cell(p)} could be any of {', '.join(columns)}" for p, columns in found.items() if len(columns) > 1]
     by_column: dict[str, list[int]] = {}
@@ -262,7 +262,9 @@ def recognise(path: Path, sheet: Sheet, config: HeaderConfig) -> HeaderMatch | N
     problems = _ambiguities(sheet, index, row, found)
     if problems:
         raise UserFacingError(
-            f"{label} has an ambiguous header: {'; '.join(problems)}; rename or remove cells so each column is named once."
+            f"{label} has an ambiguous header: {'; '.join(problems[:MAX_CELLS_NAMED])}"
+            f"{f' and {len(problems) - MAX_CELLS_NAMED} more' if len(problems) > MAX_CELLS_NAMED else ''}; "
+            "rename or remove cells so each column is named once."
         )
     title_unit = _declared_unit(path, sheet, index, config)
     places = {}
@@ -280,7 +282,7 @@ def recognise(path: Path, sheet: Sheet, config: HeaderConfig) -> HeaderMatch | N
 
 
 def no_header_sentence(path: Path, sheet: Sheet) -> str:
-    first = " | ".join(c for c in (sheet.rows[0] if sheet.rows else []) if c)[:80]
+    first = quoted(" | ".join(c for c in (sheet.rows[0] if sheet.rows else []) if c))
     return (
         f"{_label(path, sheet.name)}: no header row naming beneficiaries, applications or disbursements was found "
         f"(first row: {first or 'empty'})."

@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 
 from . import progress
 from .contract import PROVENANCE_COLUMNS, RAW_FILES, RawFile
-from .errors import UserFacingError
+from .errors import UserFacingError, named
 
 # Reads of 8 MB: buffers this small are reused by the C allocator, where one of 32 MB or more is mapped and
 # unmapped each time. Measured at 1M applications (write_raw_schema, 3 files): 64 MB chunks 5.6-7.0 s, of
@@ -115,7 +115,8 @@ def parse_header(path: Path, raw_file: RawFile, first_line: str) -> Header:
     names = [unquote(field).strip().lower() for field in fields]
     duplicated = sorted({name for name in names if name and names.count(name) > 1})
     if duplicated:
-        raise UserFacingError(f"{path} has the column(s) {', '.join(duplicated)} more than once.")
+        # the first line may be a record (a headerless file) or the whole file (CR line ends): quoted with care
+        raise UserFacingError(f"{path} has the column(s) {named(duplicated)} more than once.")
     missing = [name for name in raw_file.columns if name not in names]
     if missing:
         raise UserFacingError(f"{path} is missing required column(s): {', '.join(missing)}.")
