@@ -6,7 +6,6 @@ import re
 # reorder what a terminal shows: none of them has a place in a one-sentence message
 CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 MAX_QUOTED_CHARS = 80
-MAX_NAMED = 5
 
 
 class UserFacingError(Exception):
@@ -25,9 +24,3 @@ def quoted(text: str, limit: int = MAX_QUOTED_CHARS) -> str:
     cut, so that a cut never leaves the start of an ID number in clear)."""
     shown = printable(text)
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
-
-
-def named(values: list[str], limit: int = MAX_NAMED) -> str:
-    """At most `limit` values quoted, then how many more: 'a, b, c and 12 more'."""
-    shown = ", ".join(quoted(value, 40) for value in values[:limit])
-    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ import pyarrow.compute as pc
 
 from . import progress
 from .contract import PROVENANCE_COLUMNS, RAW_FILES, RawFile
-from .errors import UserFacingError, named
+from .errors import UserFacingError
 
 # Reads of 8 MB: buffers this small are reused by the C allocator, where one of 32 MB or more is mapped and
 # unmapped each time. Measured at 1M applications (write_raw_schema, 3 files): 64 MB chunks 5.6-7.0 s, of
@@ -109,19 +110,25 @@ def unquote(field: str) -> str:
 
 def parse_header(path: Path, raw_file: RawFile, first_line: str) -> Header:
     """Column positions from the header line; raises UserFacingError when the file cannot be read at all."""
+    if "\r" in first_line:  # line ends were cut off, CRLF included: the whole file is this one line
+        raise UserFacingError(
+            f"{path} ends its lines with a lone CR (old Mac style), so it reads as one line; save it with Windows "
+            "(CRLF) or Unix (LF) line ends."
+        )
     fields = split_fields(first_line.removeprefix(BOM))
     if fields is None or first_line.count('"') % 2:
         raise UserFacingError(f"{path} has no readable header row (its quotes do not pair up on the first line).")
     names = [unquote(field).strip().lower() for field in fields]
-    duplicated = sorted({name for name in names if name and names.count(name) > 1})
+    wanted = (*raw_file.columns, *PROVENANCE_COLUMNS)
+    # extra columns are ignored, whatever their names; a column the build reads must be named once
+    counts = Counter(names)
+    duplicated = [name for name in wanted if counts[name] > 1]
     if duplicated:
-        # the first line may be a record (a headerless file) or the whole file (CR line ends): quoted with care
-        raise UserFacingError(f"{path} has the column(s) {named(duplicated)} more than once.")
-    missing = [name for name in raw_file.columns if name not in names]
+        raise UserFacingError(f"{path} has the column(s) {', '.join(duplicated)} more than once.")
+    missing = [name for name in raw_file.columns if name not in counts]
     if missing:
         raise UserFacingError(f"{path} is missing required column(s): {', '.join(missing)}.")
-    wanted = (*raw_file.columns, *PROVENANCE_COLUMNS)
-    return Header(len(names), {name: names.index(name) for name in wanted if name in names})
+    return Header(len(names), {name: names.index(name) for name in wanted if name in counts})
 
 
 def _undecodable(path: Path, data: bytes, first_line_no: int, offset: int) -> UserFacingError:

@@ -49,29 +49,33 @@ def test_a_headerless_file_whose_first_record_repeats_an_id_is_refused_without_i
     record = f"{PERSON},{PERSON},M10-2,2025,2025-01-02,approved,100.00,100.00,2025-02-01,区科技局,,,,,,"
     raw = raw_folder(tmp_path / "raw", applications=(record + "\n").encode())
     message = refusal(tmp_path, "build", "--raw-dir", str(raw), "--warehouse", str(tmp_path / "w.duckdb"))
-    assert "more than once" in message
+    assert "is missing required column(s): application_id" in message  # repeated values are not columns it reads
     assert_quoted_with_care(message)
 
 
-def test_a_file_with_lone_cr_line_ends_names_a_few_repeated_values_and_counts_the_rest(tmp_path: Path):
-    # one physical line: the header and every record, whose repeated values all look like repeated columns
+def test_a_file_with_lone_cr_line_ends_is_refused_for_what_it_is(tmp_path: Path):
+    # one physical line holding the header and every record: refused as such, at once (counting its repeated
+    # values as repeated columns took minutes on 2 MB), and without quoting any of it
     rows = [",".join(BENEFICIARIES.columns)] + [
         beneficiary(f"{PERSON[:-4]}{n:04d}", f"名称{n % 40}", registered_on=f"2020-01-{n % 28 + 1:02d}")
         for n in range(400)
     ] + [beneficiary(PERSON, "张三", "person", "resident_id", "")] * 2  # fmt: skip
     raw = raw_folder(tmp_path / "raw", beneficiaries="\r".join(rows).encode())
     message = refusal(tmp_path, "build", "--raw-dir", str(raw), "--warehouse", str(tmp_path / "w.duckdb"))
-    assert "more than once" in message and " more " in message
-    assert len(message) < 600, message
+    assert "ends its lines with a lone CR" in message
     assert_quoted_with_care(message)
 
 
-def test_escape_codes_in_header_cells_never_reach_the_terminal(tmp_path: Path):
+def test_extra_header_cells_are_ignored_whatever_they_hold(tmp_path: Path):
+    # two extra columns of one name (an escape code and an ID in it): not columns the build reads, so the file is
+    # read, and nothing of those cells reaches the terminal
     header = ",".join(BENEFICIARIES.columns) + f",{ESCAPE_CODE}{PERSON},{ESCAPE_CODE}{PERSON}"
     raw = raw_folder(tmp_path / "raw", beneficiaries=(header + "\n" + beneficiary(COMPANY) + ",,\n").encode())
-    message = refusal(tmp_path, "build", "--raw-dir", str(raw), "--warehouse", str(tmp_path / "w.duckdb"))
-    assert "more than once" in message and "pwned" in message  # the text is kept, its control characters not
-    assert_quoted_with_care(message)
+    completed = run_cli("build", "--raw-dir", str(raw), "--warehouse", str(tmp_path / "w.duckdb"))
+    assert completed.returncode == 0, completed.stderr
+    for printed in (completed.stdout, completed.stderr):
+        assert "\x1b" not in printed and "\x07" not in printed
+        assert find_personal_ids(printed) == [] and PERSON not in printed
 
 
 def test_a_headerless_bureau_file_is_refused_without_quoting_an_id(tmp_path: Path):
