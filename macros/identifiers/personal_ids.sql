@@ -107,8 +107,9 @@
 {%- endmacro %}
 
 {#- The resident ID (normalised: 18 digits, upper case) a written number holds, or null; `spelled` and `digits`
-    name the number's written_number_spelled and written_number_digits. -#}
-{% macro default__resident_id_in(spelled, digits) -%}
+    name the number's written_number_spelled and written_number_digits. DuckDB's list functions: the PostgreSQL
+    and Spark variants of pseudonymise_personal_ids write the same search in their own syntax. -#}
+{% macro resident_id_in(spelled, digits) -%}
     coalesce(
         list_filter(
             list_transform(range(1, length({{ digits }}) - 16), lambda id_at: substr({{ digits }}, id_at, 18)),
@@ -131,7 +132,7 @@
                     'digits': {{ subsidy_warehouse.written_number_digits(spelled) }}}),
                 lambda id_number: {
                     'written': id_number.written,
-                    'resident_id': {{ subsidy_warehouse.default__resident_id_in('id_number.spelled', 'id_number.digits') }}}),
+                    'resident_id': {{ subsidy_warehouse.resident_id_in('id_number.spelled', 'id_number.digits') }}}),
             lambda id_found: id_found.resident_id is not null)),
         lambda pseudonymised, id_found: {
             'written': replace(pseudonymised.written, id_found.written, {{ subsidy_warehouse.person_pseudonym('id_found.resident_id') }}),

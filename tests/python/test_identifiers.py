@@ -1,5 +1,6 @@
 """The Python reference checks for Chinese identifiers (the SQL macros are compared to these end to end)."""
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -98,3 +99,14 @@ def test_personal_numbers_written_in_blocks_full_width_or_glued_are_found_and_ot
     ]
     for text in kept:
         assert mask_personal_ids(text) == text and find_personal_ids(text) == [], text
+
+
+def test_the_sql_macros_look_for_the_same_written_numbers():
+    # two copies of one pattern (identifiers.WRITTEN_NUMBER for Python and polars, written_number_pattern for the
+    # engines): a change to one alone would let the other miss what it finds
+    from subsidy_warehouse.identifiers import WRITTEN_NUMBER
+    from subsidy_warehouse.paths import project_dir
+
+    macros = (project_dir() / "macros" / "identifiers" / "personal_ids.sql").read_text(encoding="utf-8")
+    (pattern,) = re.findall(r"macro written_number_pattern\(\) -%\}\s*\{\{ return\('(.*?)'\) \}\}", macros)
+    assert pattern == WRITTEN_NUMBER.pattern
