@@ -201,6 +201,11 @@ def _commit_when_not_busy(pg, statements: Callable, wait_seconds: float) -> bool
             time.sleep(0.05)
 
 
+def suffixed_schemas(suffix: str) -> str:
+    """'raw__old, reference__old, …': the schemas of one suffix, as a message names them."""
+    return ", ".join(schema + suffix for schema in SCHEMAS)
+
+
 def drop_schemas(pg, suffix: str, wait_seconds: float = SWAP_WAIT_SECONDS) -> bool:
     """Drop every `<schema><suffix>` (what a build leaves behind) in one transaction; False, leaving them, when
     readers kept one busy for `wait_seconds`."""
@@ -279,9 +284,9 @@ def build_postgres(raw_dir: Path, dsn: str) -> PostgresBuild:
         # dropping): the swap could not rename the live schemas onto names still taken
         for suffix in (BUILD_SUFFIX, OLD_SUFFIX):
             if not drop_schemas(pg, suffix):
-                left = ", ".join(schema + suffix for schema in SCHEMAS)
                 raise UserFacingError(
-                    f"Readers kept the schemas an earlier build left behind ({left}) busy for {SWAP_WAIT_SECONDS} s; "
+                    f"Readers kept the schemas an earlier build left behind ({suffixed_schemas(suffix)}) busy for "
+                    f"{SWAP_WAIT_SECONDS} s; "
                     "nothing was built: build again when they are done."
                 )
         with duckdb.connect(str(work / "pg_raw.duckdb"), config=writer_settings()) as duck:
@@ -467,8 +472,8 @@ def build_on_server(raw_dir: Path, target: str, dsn: str | None) -> None:
     typer.echo(f"Warehouse built on PostgreSQL in {result.seconds:.1f} s (full build, swapped in): {host}")
     if result.old_schemas_left:
         typer.echo(
-            f"note: readers were still reading the previous build's schemas ({', '.join(s + OLD_SUFFIX for s in SCHEMAS)})"
-            "; they were left in place, and the next build drops them.",
+            f"note: readers were still reading the previous build's schemas ({suffixed_schemas(OLD_SUFFIX)}); they "
+            "were left in place, and the next build drops them.",
             err=True,
         )
     with tempfile.TemporaryDirectory(prefix="subsidy-summary-") as private:

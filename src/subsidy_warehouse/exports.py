@@ -104,7 +104,8 @@ def register_masking(con: duckdb.DuckDBPyConnection) -> None:
 
 def masked_sql(expression: str) -> str:
     """SQL twin of `without_personal_ids` for a text column (`register_masking` first): DuckDB finds the few texts
-    holding a digit run as long as an ID number, and only those go to mask_personal_ids, in Python."""
+    holding a written number as long as an ID number (WRITTEN_NUMBER), and only those go to mask_personal_ids, in
+    Python."""
     return (
         f"case when regexp_matches({expression}, {sql_text(WRITTEN_NUMBER.pattern)}) "
         f"then {MASK_FUNCTION}({expression}) else {expression} end"
