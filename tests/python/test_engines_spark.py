@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from engine_compare import differences
-from helpers import BIN, message_lines, run_cli
+from helpers import BIN, copy_build, message_lines, personal_ids_outside_raw, run_cli
 
 from subsidy_warehouse.engines import SCHEMAS
 
@@ -86,6 +86,20 @@ def test_sample_gives_the_same_tables_on_spark(sample_raw_dir: Path, sample_ware
     built = build_on_spark(sample_raw_dir, tmp_path / "spark")
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     assert differences(sample_warehouse, spark_tables(tmp_path / "spark", tmp_path / "spark.duckdb")) == []
+
+
+def test_hostile_corpus_gives_the_same_tables_on_spark(hostile_build: Path, tmp_path: Path) -> None:
+    # every class of hostile input (tests/hostile/corpus.py) ends as on DuckDB (conftest.hostile_build), and the
+    # resident IDs the corpus hides (full-width, in blocks, glued to other digits, under a misspelt id_type) are
+    # pseudonymised by Spark's own SQL (spark__pseudonymise_personal_ids), not only DuckDB's
+    duck = copy_build(hostile_build, tmp_path / "duck", with_raw=True)
+    built = build_on_spark(duck.parent / "raw", tmp_path / "spark")
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    snapshot = spark_tables(tmp_path / "spark", tmp_path / "spark.duckdb")
+    assert differences(duck, snapshot) == []
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        assert personal_ids_outside_raw(con) == {}
+        assert con.execute("select count(*) from audit.rejected_rows").fetchone()[0] > 0
 
 
 def test_query_on_spark_gives_the_duckdb_answer(golden_spark: Path, golden_duckdb: Path) -> None:
