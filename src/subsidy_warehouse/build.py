@@ -21,7 +21,7 @@ from . import progress
 from .dbt_runner import ParseInBackground, dbt_threads, run_dbt
 from .errors import UserFacingError
 from .paths import project_dir
-from .query import duckdb_memory_limit, open_read_only
+from .query import check_warehouse_name, duckdb_memory_limit, open_read_only
 from .raw_loader import AppendPoint, RawFileRead, append_points, append_raw_schema, check_raw_dir, write_raw_schema
 
 # Older DuckDB builds cannot open files written in DuckDB 2.0's default storage format. v1.3.0 is the oldest
@@ -76,19 +76,6 @@ class BuildResult:
     seconds: float
     raw_files: list[RawFileRead]  # what this build read: whole files, or the lines appended since the last
     mode: str  # full | daily
-
-
-def check_warehouse_name(warehouse: Path) -> None:
-    """DuckDB names a file's catalog after its stem: a warehouse called audit.duckdb makes `audit.exceptions`
-    ambiguous between the catalog and the schema, so a name taken by a schema is refused."""
-    from .engines import SCHEMAS
-
-    stem = warehouse.name.split(".")[0].lower()
-    if stem in SCHEMAS:
-        raise UserFacingError(
-            f"A warehouse file cannot be named after one of its schemas ({warehouse.name}): "
-            "DuckDB would confuse the file with the schema; choose another name such as warehouse.duckdb."
-        )
 
 
 DUCKDB_FILE_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file

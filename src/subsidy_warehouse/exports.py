@@ -29,15 +29,16 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 import polars as pl
-import xlsxwriter
-from xlsxwriter.format import Format
-from xlsxwriter.worksheet import Worksheet
 
 from .identifiers import WRITTEN_NUMBER, mask_personal_ids
+
+if TYPE_CHECKING:
+    from xlsxwriter.format import Format
+    from xlsxwriter.worksheet import Worksheet
 
 MIN_ID_LENGTH = 15  # a first-generation resident ID number; no shorter text can hold one
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
@@ -150,6 +151,8 @@ class ExportWorkbook:
     """An .xlsx workbook whose cells hold data only: text as strings, numbers as numbers, no formula or link."""
 
     def __init__(self, path: Path, stream_rows: bool = False) -> None:
+        import xlsxwriter  # only when a workbook is written: `subsidy query` imports this module too
+
         # xlsxwriter's defaults would turn "=..." into a live formula and "http://..." into a hyperlink;
         # stream_rows (constant_memory) flushes each row as the next begins: rows must come in order
         self.book = xlsxwriter.Workbook(

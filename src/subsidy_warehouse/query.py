@@ -47,6 +47,19 @@ def duckdb_memory_limit(default: str = "3GB") -> str:
     return os.environ.get("SUBSIDY_MEMORY_LIMIT", default)
 
 
+def check_warehouse_name(warehouse: Path) -> None:
+    """DuckDB names a file's catalog after its stem: a warehouse called audit.duckdb makes `audit.exceptions`
+    ambiguous between the catalog and the schema, so a name taken by a schema is refused."""
+    from .engines import SCHEMAS
+
+    stem = warehouse.name.split(".")[0].lower()
+    if stem in SCHEMAS:
+        raise UserFacingError(
+            f"A warehouse file cannot be named after one of its schemas ({warehouse.name}): "
+            "DuckDB would confuse the file with the schema; choose another name such as warehouse.duckdb."
+        )
+
+
 def open_read_only(warehouse: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """Open a warehouse read-only and sandboxed (SANDBOX_SETTINGS), with DuckDB's `memory_limit` when given;
     raises UserFacingError with the reason when it cannot. Every reader of a warehouse uses this, and a SQL
@@ -57,8 +70,6 @@ def open_read_only(warehouse: Path, memory_limit: str | None = None) -> duckdb.D
         raise UserFacingError(f"Warehouse path {warehouse} is a directory, not a DuckDB file.")
     if warehouse.stat().st_size == 0:
         raise UserFacingError(f"Warehouse {warehouse} is an empty file, not a DuckDB warehouse.")
-    from .build import check_warehouse_name
-
     check_warehouse_name(warehouse)
     config = dict(SANDBOX_SETTINGS) | ({"memory_limit": memory_limit} if memory_limit else {})
     try:

@@ -83,7 +83,7 @@ def test_a_warehouse_named_after_a_schema_is_one_sentence(tmp_path: Path):
     queried = run_cli("query", "select 1", "--warehouse", str(tmp_path / "audit.duckdb"))
     assert queried.returncode == 2 and "named after one of its schemas" in queried.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.duckdb"]
-    from subsidy_warehouse.build import check_warehouse_name
+    from subsidy_warehouse.query import check_warehouse_name
 
     check_warehouse_name(tmp_path / "marts_2025.duckdb")  # only the exact schema names are taken
 
