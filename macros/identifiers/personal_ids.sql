@@ -107,9 +107,14 @@
 {%- endmacro %}
 
 {#- The resident ID (normalised: 18 digits, upper case) a written number holds, or null; `spelled` and `digits`
-    name the number's written_number_spelled and written_number_digits. DuckDB's list functions: the PostgreSQL
-    and Spark variants of pseudonymise_personal_ids write the same search in their own syntax. -#}
+    name the number's written_number_spelled and written_number_digits. The first 18-digit window whose shape
+    holds, else the first 15-digit piece between separators; each engine writes the search in its own syntax. -#}
 {% macro resident_id_in(spelled, digits) -%}
+    {{ return(adapter.dispatch('resident_id_in', 'subsidy_warehouse')(spelled, digits)) }}
+{%- endmacro %}
+
+{#- DuckDB's list functions. -#}
+{% macro default__resident_id_in(spelled, digits) -%}
     coalesce(
         list_filter(
             list_transform(range(1, length({{ digits }}) - 16), lambda id_at: substr({{ digits }}, id_at, 18)),
@@ -118,6 +123,31 @@
             list_filter(string_split_regex({{ spelled }}, '[^0-9X]+'),
                 lambda id_piece: {{ subsidy_warehouse.is_first_generation_id('id_piece') }}),
             lambda id_piece: {{ subsidy_warehouse.upgraded_first_generation_id('id_piece') }})[1])
+{%- endmacro %}
+
+{#- PostgreSQL: scalar subqueries over the windows and the pieces, in order. -#}
+{% macro postgres__resident_id_in(spelled, digits) -%}
+    coalesce(
+        (select substr({{ digits }}, id_at, 18)
+            from generate_series(1, length({{ digits }}) - 17) as id_at
+            where {{ subsidy_warehouse.resident_id_shape_holds('substr(' ~ digits ~ ', id_at, 18)') }}
+            order by id_at limit 1),
+        (select {{ subsidy_warehouse.upgraded_first_generation_id('id_piece') }}
+            from regexp_split_to_table({{ spelled }}, '[^0-9X]+') with ordinality as pieces (id_piece, piece_at)
+            where {{ subsidy_warehouse.is_first_generation_id('id_piece') }}
+            order by piece_at limit 1))
+{%- endmacro %}
+
+{#- Spark: aggregate() picks the first of a list (an index past the end fails in ANSI mode). -#}
+{% macro spark__resident_id_in(spelled, digits) -%}
+    {%- set first = "aggregate(%s, cast(null as string), (first_found, id_next) -> coalesce(first_found, id_next))" -%}
+    coalesce(
+        {{ first | format("filter(transform(sequence(1, greatest(length(" ~ digits ~ ") - 17, 1)),
+            id_at -> substr(" ~ digits ~ ", id_at, 18)),
+            id_window -> " ~ subsidy_warehouse.resident_id_shape_holds('id_window') ~ ")") }},
+        {{ first | format("transform(filter(split(" ~ spelled ~ ", '[^0-9X]+'),
+            id_piece -> " ~ subsidy_warehouse.is_first_generation_id('id_piece') ~ "),
+            id_piece -> " ~ subsidy_warehouse.upgraded_first_generation_id('id_piece') ~ ")") }})
 {%- endmacro %}
 
 {% macro default__pseudonymise_personal_ids(text) -%}
@@ -151,16 +181,9 @@
             cross join lateral (select found_match.parts[1] as id_token) as found_token
             cross join lateral (select {{ subsidy_warehouse.written_number_spelled('found_token.id_token') }} as id_spelled) as spelled
             cross join lateral (select {{ subsidy_warehouse.written_number_digits('spelled.id_spelled') }} as id_digits) as digits
-            cross join lateral (select coalesce(
-                (select substr(digits.id_digits, id_at, 18)
-                    from generate_series(1, length(digits.id_digits) - 17) as id_at
-                    where {{ subsidy_warehouse.resident_id_shape_holds('substr(digits.id_digits, id_at, 18)') }}
-                    order by id_at limit 1),
-                (select {{ subsidy_warehouse.upgraded_first_generation_id('id_piece') }}
-                    from regexp_split_to_table(spelled.id_spelled, '[^0-9X]+') with ordinality as pieces (id_piece, piece_at)
-                    where {{ subsidy_warehouse.is_first_generation_id('id_piece') }}
-                    order by piece_at limit 1)
-            ) as resident_id) as found_id
+            cross join lateral (
+                select {{ subsidy_warehouse.resident_id_in('spelled.id_spelled', 'digits.id_digits') }} as resident_id
+            ) as found_id
             where found_id.resident_id is not null
         ),
         replaced (step, pseudonymised) as (
@@ -173,11 +196,10 @@
     ) else {{ text }} end
 {%- endmacro %}
 
-{#- Spark: aggregate() is the list reduce, and picks the first of a list (an index past the end fails in ANSI mode). -#}
+{#- Spark: aggregate() is the list reduce. -#}
 {% macro spark__pseudonymise_personal_ids(text) -%}
     {%- set pattern = subsidy_warehouse.written_number_pattern() -%}
     {%- set spelled = subsidy_warehouse.written_number_spelled('id_token') -%}
-    {%- set first = "aggregate(%s, cast(null as string), (first_found, id_next) -> coalesce(first_found, id_next))" -%}
     case when {{ subsidy_warehouse.regex_match(text, pattern) }} then aggregate(
         filter(
             transform(
@@ -187,13 +209,7 @@
                     'digits', {{ subsidy_warehouse.written_number_digits(spelled) }})),
                 id_number -> named_struct(
                     'written', id_number.written,
-                    'resident_id', coalesce(
-                        {{ first | format("filter(transform(sequence(1, greatest(length(id_number.digits) - 17, 1)),
-                            id_at -> substr(id_number.digits, id_at, 18)),
-                            id_window -> " ~ subsidy_warehouse.resident_id_shape_holds('id_window') ~ ")") }},
-                        {{ first | format("transform(filter(split(id_number.spelled, '[^0-9X]+'),
-                            id_piece -> " ~ subsidy_warehouse.is_first_generation_id('id_piece') ~ "),
-                            id_piece -> " ~ subsidy_warehouse.upgraded_first_generation_id('id_piece') ~ ")") }}))),
+                    'resident_id', {{ subsidy_warehouse.resident_id_in('id_number.spelled', 'id_number.digits') }})),
             id_found -> id_found.resident_id is not null),
         {{ text }},
         (pseudonymised, id_found) -> replace(pseudonymised, id_found.written, {{ subsidy_warehouse.person_pseudonym('id_found.resident_id') }}))
