@@ -91,7 +91,7 @@ def test_sample_gives_the_same_tables_on_spark(sample_raw_dir: Path, sample_ware
 def test_hostile_corpus_gives_the_same_tables_on_spark(hostile_build: Path, tmp_path: Path) -> None:
     # every class of hostile input (tests/hostile/corpus.py) ends as on DuckDB (conftest.hostile_build), and the
     # resident IDs the corpus hides (full-width, in blocks, glued to other digits, under a misspelt id_type) are
-    # pseudonymised by Spark's own SQL (spark__pseudonymise_personal_ids), not only DuckDB's
+    # pseudonymised by Spark's own SQL (spark__pseudonymise_personal_ids, spark__resident_id_in), not only DuckDB's
     duck = copy_build(hostile_build, tmp_path / "duck", with_raw=True)
     built = build_on_spark(duck.parent / "raw", tmp_path / "spark")
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
