@@ -35,6 +35,9 @@ DsnOption = Annotated[
 ]
 
 
+# More company pages than any district has beneficiaries (1M applications come from 112,000): each takes seconds.
+MAX_COMPANY_PAGES = 1_000_000
+
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress on stderr (results on stdout are unchanged).")
 ]
@@ -80,9 +83,10 @@ def generate(
     quiet: QuietOption = False,
 ) -> None:
     """Write realistic sample raw files, with a small known share of every kind of problem (unless --clean)."""
-    from .sample_data import generate_sample, sample_records
+    from .sample_data import check_scale, generate_sample, sample_records
 
     try:
+        check_scale(scale, out, messy)
         with shown_progress("生成", quiet):
             if messy:
                 from .messy_files import MessyWriter
@@ -351,7 +355,9 @@ def dashboards_build(
     ] = None,
     company_pages: Annotated[
         int,
-        typer.Option(min=1, help="Company pages to prerender (largest first); the others render in the browser."),
+        typer.Option(
+            min=1, max=MAX_COMPANY_PAGES, help="Company pages to prerender (largest first); the others render in the browser."
+        ),
     ] = 100,
     target: TargetOption = "duckdb",
     dsn: DsnOption = None,

@@ -12,6 +12,7 @@ import contextlib
 import csv
 import math
 import random
+import shutil
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -666,6 +667,31 @@ def sample_records(
 
 
 SHARD_SCALE = 20  # ≈ 100,000 applications: a large sample is written shard by shard, in bounded memory
+# Raw CSV bytes per unit of --scale, measured: 1.12 MB at scale 2, 1.20 MB at 200 (239 MB), 1.20 MB at 2000 (2.41 GB).
+CSV_BYTES_PER_SCALE = 1_250_000
+# --messy builds the whole sample in memory before it writes the bureau files (266 MB at scale 20, growing with the
+# scale): beyond about a million applications it would take most of a machine's memory.
+MAX_MESSY_SCALE = 200
+
+
+def check_scale(scale: float, out: Path, messy: bool = False) -> None:
+    """Refuse, before anything is written, a --scale that cannot be generated: not a finite number, more raw files
+    than the disk under `out` has room for, or (--messy) more than MAX_MESSY_SCALE."""
+    if not math.isfinite(scale):
+        raise UserFacingError(f"--scale must be a finite number (got {scale}); 1 ≈ 5,000 applications, 200 ≈ 1M.")
+    if messy and scale > MAX_MESSY_SCALE:
+        raise UserFacingError(
+            f"--messy writes bureau files from a sample held in memory: at most --scale {MAX_MESSY_SCALE} (about a "
+            f"million applications; got {scale:g}). Generate larger samples as plain CSV, without --messy."
+        )
+    folder = next(p for p in (out.resolve(), *out.resolve().parents) if p.exists())
+    free = shutil.disk_usage(folder).free
+    needed = scale * CSV_BYTES_PER_SCALE
+    if needed > free:
+        raise UserFacingError(
+            f"--scale {scale:g} would write about {needed / 1e9:,.1f} GB of raw files, and {folder} has "
+            f"{free / 1e9:,.1f} GB free."
+        )
 
 
 def generate_sample(out: Path, seed: int = 20250101, scale: float = 1.0, problems: bool = True) -> dict[str, int]:

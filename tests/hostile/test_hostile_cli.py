@@ -10,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from helpers import BIN, PROJECT_DIR, copy_build, run_cli
+from helpers import BIN, PROJECT_DIR, copy_build, message_lines, run_cli
 
 GOLDEN_RAW = PROJECT_DIR / "tests" / "fixtures" / "golden_raw"
 
@@ -86,6 +86,33 @@ def test_a_warehouse_named_after_a_schema_is_one_sentence(tmp_path: Path):
     from subsidy_warehouse.query import check_warehouse_name
 
     check_warehouse_name(tmp_path / "marts_2025.duckdb")  # only the exact schema names are taken
+
+
+def test_a_scale_that_cannot_be_generated_is_one_sentence_and_writes_nothing(tmp_path: Path):
+    # an infinite scale (1e400 is one to Python), more than any disk holds (1e9: about 1,250 TB of CSV), and a
+    # --messy sample too large for its in-memory writer: each refused before a file is written
+    cases = {
+        ("inf",): "finite number",
+        ("1e400",): "finite number",
+        ("1e9",): "GB free",
+        ("201", "--messy"): "at most --scale 200",
+    }
+    for (scale, *options), expected in cases.items():
+        out = tmp_path / f"sample-{scale}"
+        completed = run_cli("generate", "--out", str(out), "--scale", scale, *options)
+        assert completed.returncode == 2, (scale, completed.stderr)
+        assert len(message_lines(completed.stderr)) == 1, completed.stderr
+        assert expected in completed.stderr and "Traceback" not in completed.stderr
+        assert not out.exists(), scale
+
+
+def test_more_company_pages_than_can_be_counted_is_refused(tmp_path: Path):
+    # a number beyond DuckDB's BIGINT reached the SQL that picks the pages and ended in a traceback
+    completed = run_cli(
+        "dashboards", "build", "-w", str(tmp_path / "w.duckdb"), "--company-pages", "99999999999999999999999"
+    )
+    assert completed.returncode == 2 and "Traceback" not in completed.stderr
+    assert "--company-pages" in completed.stderr and "1000000" in completed.stderr
 
 
 def test_a_tiny_sample_is_generated_not_a_traceback(tmp_path: Path):
