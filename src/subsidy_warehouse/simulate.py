@@ -79,12 +79,26 @@ def parse_reading(text: str) -> Reading:
     return Reading(match["clause"], match["parameter"], match["value"])
 
 
+# A readings file has a line per parameter of the draft, a few kilobytes: more is not one (and /dev/zero is endless).
+MAX_READINGS_FILE_BYTES = 1 << 20
+
+
 def read_readings_file(path: Path) -> list[Reading]:
-    """One CLAUSE.PARAMETER=VALUE per line; blank lines and lines starting with # are skipped."""
+    """One CLAUSE.PARAMETER=VALUE per line; blank lines and lines starting with # are skipped. Only a regular file
+    of at most MAX_READINGS_FILE_BYTES is read (a FIFO would wait for a writer, a device might never end)."""
+    if not path.exists():
+        raise UserFacingError(f"Readings file {path} does not exist.")
+    if not path.is_file():
+        raise UserFacingError(f"Readings file {path} is not a regular file; give a text file of readings.")
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except FileNotFoundError:
-        raise UserFacingError(f"Readings file {path} does not exist.") from None
+        with path.open("rb") as handle:
+            data = handle.read(MAX_READINGS_FILE_BYTES + 1)
+        if len(data) > MAX_READINGS_FILE_BYTES:
+            raise UserFacingError(
+                f"Readings file {path} is larger than {MAX_READINGS_FILE_BYTES // 1024:,} KB; a readings file holds "
+                "one CLAUSE.PARAMETER=VALUE per line."
+            )
+        lines = data.decode("utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise UserFacingError(f"Cannot read the readings file {path}: {exc}.") from None
     return [parse_reading(line) for line in lines if line.strip() and not line.lstrip().startswith("#")]

@@ -115,6 +115,23 @@ def test_more_company_pages_than_can_be_counted_is_refused(tmp_path: Path):
     assert "--company-pages" in completed.stderr and "1000000" in completed.stderr
 
 
+def test_a_readings_file_that_is_no_file_of_readings_is_one_sentence(tmp_path: Path):
+    # read whole before: a FIFO waited for a writer forever, /dev/zero filled the memory until the kernel killed
+    # the process, a file of megabytes was read to the end; a folder is refused as before
+    fifo = tmp_path / "readings.fifo"
+    os.mkfifo(fifo)
+    huge = tmp_path / "huge.txt"
+    huge.write_text("M02-3.cap_scope=annual\n" * 100_000, encoding="utf-8")  # 2.3 MB of valid readings
+    cases = {fifo: "not a regular file", tmp_path: "not a regular file", huge: "larger than"}
+    for path, expected in cases.items():
+        completed = subprocess.run(
+            [str(BIN / "subsidy"), "simulate", "-w", str(tmp_path / "w.duckdb"), "--readings", str(path)],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert completed.returncode == 2 and expected in completed.stderr, (path, completed.stderr)
+        assert len(message_lines(completed.stderr)) == 1 and "Traceback" not in completed.stderr
+
+
 def test_a_tiny_sample_is_generated_not_a_traceback(tmp_path: Path):
     for scale, messy in (("0.001", False), ("0.05", False), ("0.001", True)):
         out = tmp_path / f"sample-{scale}-{messy}"
