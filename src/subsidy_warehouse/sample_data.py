@@ -669,8 +669,8 @@ def sample_records(
 SHARD_SCALE = 20  # ≈ 100,000 applications: a large sample is written shard by shard, in bounded memory
 # Raw CSV bytes per unit of --scale, measured: 1.12 MB at scale 2, 1.20 MB at 200 (239 MB), 1.20 MB at 2000 (2.41 GB).
 CSV_BYTES_PER_SCALE = 1_250_000
-# --messy builds the whole sample in memory before it writes the bureau files (266 MB at scale 20, growing with the
-# scale): beyond about a million applications it would take most of a machine's memory.
+# --messy builds the whole sample in memory before it writes the bureau files: 266 MB at scale 20, growing with the
+# scale (some 2.7 GB at 200 by that measure, and a 10M sample would not fit this 24 GB machine).
 MAX_MESSY_SCALE = 200
 
 

@@ -106,6 +106,17 @@ def test_a_scale_that_cannot_be_generated_is_one_sentence_and_writes_nothing(tmp
         assert not out.exists(), scale
 
 
+def test_a_sample_that_cannot_be_written_is_one_sentence(tmp_path: Path):
+    # a folder under a file: mkdir's NotADirectoryError was a traceback, for CSV and bureau files alike
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    for options in ([], ["--messy"]):
+        completed = run_cli("generate", "--out", str(tmp_path / "a-file" / "raw"), "--scale", "0.01", *options)
+        assert completed.returncode == 2 and "Traceback" not in completed.stderr, completed.stderr
+        assert message_lines(completed.stderr) == [
+            f"error: Cannot write the sample into {tmp_path / 'a-file' / 'raw'}: Not a directory."
+        ]
+
+
 def test_more_company_pages_than_can_be_counted_is_refused(tmp_path: Path):
     # a number beyond DuckDB's BIGINT reached the SQL that picks the pages and ended in a traceback
     completed = run_cli(
