@@ -501,6 +501,11 @@ def load_files(files: list[Path], raw_dir: Path, config: HeaderConfig | None = N
     raw_tables = {f.entity: _read_csv_rows(raw_dir / f.file_name) for f in RAW_FILES}
     changed: set[str] = set()
     archive = raw_dir / "loaded"
+    if planned:  # the first write: a --raw-dir that cannot be a folder stops the load before anything is written
+        try:
+            archive.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserFacingError(f"Cannot create the folder {archive}: {exc.strerror}.") from None
     for number, (path, sha, sheets) in enumerate(planned):
         for index, sheet in enumerate(sheets):
             load_id = f"L{now:%Y%m%d%H%M%S}-{sha[:8]}-{number}{index}"
@@ -537,7 +542,6 @@ def load_files(files: list[Path], raw_dir: Path, config: HeaderConfig | None = N
                 f"{len(sheet.rows):,} {sheet.kind.entity} rows ({sheet.rows_with_problems} with unreadable values, "
                 f"{sheet.total_rows_skipped} total rows skipped) as {load_id}{note}{unused}",
             ))  # fmt: skip
-        archive.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, archive / f"{sha[:12]}-{path.name}")
     for entity in changed:
         columns, rows = raw_tables[entity]

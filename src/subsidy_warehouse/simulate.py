@@ -26,6 +26,7 @@ from .audit.dbt_checks import READ_ONLY_TARGET
 from .dbt_runner import compiled_once, run_dbt
 from .errors import UserFacingError
 from .exports import ExportWorkbook, sql_text, without_personal_ids
+from .paths import output_folder
 from .query import duckdb_memory_limit, open_read_only
 from .summary import wan
 
@@ -506,7 +507,7 @@ def simulate(warehouse: Path, readings: list[Reading], out_dir: Path) -> Simulat
         result = summarise(sim, chosen, sim.run(chosen))
         compile_seconds = sim.compile_seconds
     result["seconds"] = round(time.perf_counter() - started, 2)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    output_folder(out_dir, "the simulation")  # made only now: a simulation that fails leaves no folder behind
     json_path, xlsx_path = out_dir / "simulation.json", out_dir / "simulation.xlsx"
     json_path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     write_workbook(xlsx_path, result)

@@ -106,15 +106,23 @@ def test_a_scale_that_cannot_be_generated_is_one_sentence_and_writes_nothing(tmp
         assert not out.exists(), scale
 
 
-def test_a_sample_that_cannot_be_written_is_one_sentence(tmp_path: Path):
-    # a folder under a file: mkdir's NotADirectoryError was a traceback, for CSV and bureau files alike
-    (tmp_path / "a-file").write_text("x", encoding="utf-8")
-    for options in ([], ["--messy"]):
-        completed = run_cli("generate", "--out", str(tmp_path / "a-file" / "raw"), "--scale", "0.01", *options)
-        assert completed.returncode == 2 and "Traceback" not in completed.stderr, completed.stderr
-        assert message_lines(completed.stderr) == [
-            f"error: Cannot write the sample into {tmp_path / 'a-file' / 'raw'}: Not a directory."
-        ]
+def test_an_output_folder_under_a_file_is_one_sentence(tmp_path: Path, golden_build: Path):
+    # mkdir's NotADirectoryError was a traceback in generate (CSV and bureau files alike), simulate and load
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x", encoding="utf-8")
+    warehouse = copy_build(golden_build, tmp_path / "golden")
+    golden_file = str(PROJECT_DIR / "tests" / "fixtures" / "golden_raw" / "applications.csv")
+    cases = {
+        ("generate", "--out", str(a_file / "raw"), "--scale", "0.01"): f"Cannot write the sample into {a_file / 'raw'}",
+        ("generate", "--out", str(a_file / "raw"), "--scale", "0.01", "--messy"): "Cannot write the sample into",
+        ("simulate", "-w", str(warehouse), "--out", str(a_file / "sim")): f"Cannot create the folder {a_file / 'sim'}",
+        ("load", golden_file, "--raw-dir", str(a_file / "raw")): f"Cannot create the folder {a_file / 'raw' / 'loaded'}",
+    }
+    for args, expected in cases.items():
+        completed = run_cli(*args)
+        assert completed.returncode == 2 and "Traceback" not in completed.stderr, (args, completed.stderr)
+        (message,) = message_lines(completed.stderr)
+        assert expected in message and "Not a directory" in message, message
 
 
 def test_more_company_pages_than_can_be_counted_is_refused(tmp_path: Path):
