@@ -99,7 +99,7 @@ def generate(
                 }
     except UserFacingError as exc:
         fail(str(exc))
-    except OSError as exc:  # a folder under a file, a full disk, no permission
+    except OSError as exc:  # writing the files: a full disk, no permission
         fail(f"Cannot write the sample into {out}: {exc.strerror or exc}.")
     for name, rows in counts.items():
         typer.echo(f"{out / name}: {rows:,} rows")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import xlsxwriter
 
+from .paths import output_folder
 from .sample_data import ALL_BUREAUS, SampleWriter
 
 APPLICATION_HEADERS = {
@@ -110,7 +111,7 @@ class MessyWriter:
         book.close()
 
     def write(self, out: Path) -> dict[str, int]:
-        out.mkdir(parents=True, exist_ok=True)
+        output_folder(out, "the sample")
         wan = {"requested_amount", "approved_amount", "base_amount", "loan_principal"}
         counts: dict[str, int] = {}
         beneficiaries = self.records.beneficiaries

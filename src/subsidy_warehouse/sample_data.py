@@ -22,6 +22,7 @@ from . import progress
 from .contract import APPLICATIONS, BENEFICIARIES, DISBURSEMENTS
 from .errors import UserFacingError
 from .identifiers import USCC_ALPHABET, is_valid_resident_id, resident_id_check_char, uscc_check_char
+from .paths import output_folder
 
 BASE_BENEFICIARIES = {"enterprise": 420, "institution": 40, "investor": 30, "person": 70}
 BASE_APPLICATIONS = 5000
@@ -684,7 +685,8 @@ def check_scale(scale: float, out: Path, messy: bool = False) -> None:
             f"--messy writes bureau files from a sample held in memory: at most --scale {MAX_MESSY_SCALE} (about a "
             f"million applications; got {scale:g}). Generate larger samples as plain CSV, without --messy."
         )
-    folder = next(p for p in (out.resolve(), *out.resolve().parents) if p.exists())
+    absolute = out.resolve()
+    folder = next(p for p in (absolute, *absolute.parents) if p.exists())
     free = shutil.disk_usage(folder).free
     needed = scale * CSV_BYTES_PER_SCALE
     if needed > free:
@@ -699,9 +701,7 @@ def generate_sample(out: Path, seed: int = 20250101, scale: float = 1.0, problem
 
     Up to scale 20 the sample is one shard; above, ceil(scale / 20) shards of equal size, each generated,
     written and dropped in turn (the memory of one shard, whatever the scale)."""
-    if out.exists() and not out.is_dir():
-        raise UserFacingError(f"{out} exists and is not a directory.")
-    out.mkdir(parents=True, exist_ok=True)
+    output_folder(out, "the sample")
     shards = max(1, math.ceil(scale / SHARD_SCALE))
     taken = Taken()
     counts = dict.fromkeys((BENEFICIARIES.entity, APPLICATIONS.entity, DISBURSEMENTS.entity), 0)

@@ -113,8 +113,8 @@ def test_an_output_folder_under_a_file_is_one_sentence(tmp_path: Path, golden_bu
     warehouse = copy_build(golden_build, tmp_path / "golden")
     golden_file = str(PROJECT_DIR / "tests" / "fixtures" / "golden_raw" / "applications.csv")
     cases = {
-        ("generate", "--out", str(a_file / "raw"), "--scale", "0.01"): f"Cannot write the sample into {a_file / 'raw'}",
-        ("generate", "--out", str(a_file / "raw"), "--scale", "0.01", "--messy"): "Cannot write the sample into",
+        ("generate", "--out", str(a_file / "raw"), "--scale", "0.01"): f"Cannot create the folder {a_file / 'raw'}",
+        ("generate", "--out", str(a_file / "raw"), "--scale", "0.01", "--messy"): f"Cannot create the folder {a_file / 'raw'}",
         ("simulate", "-w", str(warehouse), "--out", str(a_file / "sim")): f"Cannot create the folder {a_file / 'sim'}",
         ("load", golden_file, "--raw-dir", str(a_file / "raw")): f"Cannot create the folder {a_file / 'raw' / 'loaded'}",
     }
