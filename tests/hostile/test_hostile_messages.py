@@ -30,7 +30,7 @@ def raw_folder(folder: Path, **files: bytes) -> Path:
     return folder
 
 
-def refusal(tmp_path: Path, *args: str) -> str:
+def refusal(*args: str) -> str:
     completed = run_cli(*args)
     assert completed.returncode == 2, completed.stderr
     lines = message_lines(completed.stderr)
@@ -48,7 +48,7 @@ def test_a_headerless_file_whose_first_record_repeats_an_id_is_refused_without_i
     # the first record read as a header: its beneficiary id and application id are one resident ID number
     record = f"{PERSON},{PERSON},M10-2,2025,2025-01-02,approved,100.00,100.00,2025-02-01,区科技局,,,,,,"
     raw = raw_folder(tmp_path / "raw", applications=(record + "\n").encode())
-    message = refusal(tmp_path, "build", "--raw-dir", str(raw), "--warehouse", str(tmp_path / "w.duckdb"))
+    message = refusal("build", "--raw-dir", str(raw), "--warehouse", str(tmp_path / "w.duckdb"))
     assert "is missing required column(s): application_id" in message  # repeated values are not columns it reads
     assert_quoted_with_care(message)
 
@@ -61,7 +61,7 @@ def test_a_file_with_lone_cr_line_ends_is_refused_for_what_it_is(tmp_path: Path)
         for n in range(400)
     ] + [beneficiary(PERSON, "张三", "person", "resident_id", "")] * 2  # fmt: skip
     raw = raw_folder(tmp_path / "raw", beneficiaries="\r".join(rows).encode())
-    message = refusal(tmp_path, "build", "--raw-dir", str(raw), "--warehouse", str(tmp_path / "w.duckdb"))
+    message = refusal("build", "--raw-dir", str(raw), "--warehouse", str(tmp_path / "w.duckdb"))
     assert "ends its lines with a lone CR" in message
     assert_quoted_with_care(message)
 
@@ -82,6 +82,6 @@ def test_a_headerless_bureau_file_is_refused_without_quoting_an_id(tmp_path: Pat
     bureau_file = tmp_path / "申报.csv"
     bureau_file.write_text(f"{PERSON},张三{ESCAPE_CODE},M10-2,2025,100.00\n{PERSON},张三,M10-2,2025,100.00\n",
                            encoding="utf-8")  # fmt: skip
-    message = refusal(tmp_path, "load", str(bureau_file), "--raw-dir", str(tmp_path / "raw"))
+    message = refusal("load", str(bureau_file), "--raw-dir", str(tmp_path / "raw"))
     assert "no header row" in message and "张三" in message
     assert_quoted_with_care(message)
