@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import os
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -448,5 +451,32 @@ def docs_serve(
         fail(str(exc))
 
 
+# Python's own ending of a process frees every object and module one by one: 0.5-0.7 s after a dbt build or an
+# audit (2,500 modules), which a `make test` run pays in 200 CLI processes, a 1M build once more.
+def main() -> None:
+    """The `subsidy` command: the CLI, then an exit that does what Python's ending does that anyone could see
+    (non-daemon threads joined, atexit handlers such as logging's flush and temporary folders' removal, the
+    output flushed) and skips the teardown of objects no one will read again. Every file and connection the
+    commands open is closed by the command itself."""
+    try:
+        app()
+    except SystemExit as exc:
+        if not isinstance(exc.code, int | None):
+            raise  # a message as the exit code: Python prints it
+        code = exc.code or 0
+    else:
+        code = 0
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # a reader gone (`subsidy query ... | head`): Python's own exit says 120 then
+        code = code or 120
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    app()
+    main()

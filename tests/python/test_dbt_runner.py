@@ -4,6 +4,7 @@ many nodes run at once; the parse a build runs beside its raw reading."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 from pathlib import Path
 
@@ -11,10 +12,12 @@ import duckdb
 from helpers import GOLDEN_RAW, run_cli
 
 from subsidy_warehouse.dbt_runner import (
+    DBT_GC_THRESHOLDS,
     PARSE_CACHE_SLOTS,
     SMALL_BUILD_RECORDS,
     ParseInBackground,
     dbt_threads,
+    fewer_collections,
     parse_cache,
 )
 
@@ -32,6 +35,18 @@ def test_concurrent_runs_each_get_their_own_kept_folder(tmp_path: Path, monkeypa
         assert again == tmp_path / "dbt-duckdb"
     with parse_cache("postgres") as other:
         assert other == tmp_path / "dbt-postgres"
+
+
+def test_dbt_runs_with_fewer_collections_and_the_collector_is_put_back_after() -> None:
+    """A process that runs dbt and goes on (a test session, a build's summary) gets its collector back as it was,
+    even when the command raised."""
+    before = gc.get_threshold()
+    with contextlib.suppress(RuntimeError), fewer_collections():
+        assert gc.get_threshold() == DBT_GC_THRESHOLDS
+        assert gc.get_freeze_count() > 0  # what existed before the command is not scanned during it
+        raise RuntimeError("dbt failed")
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0  # unfrozen: collectable again
 
 
 def test_threads_two_for_a_small_build_one_per_four_cores_for_a_large_one(monkeypatch) -> None:
