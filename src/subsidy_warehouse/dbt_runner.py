@@ -275,7 +275,7 @@ def run_dbt(
         outcome = dbtRunner(manifest=manifest, callbacks=[NodeProgress()]).invoke(
             dbt_arguments([*args, *(() if write_manifest else ("--no-write-json",))], target, target_dir, log_dir, threads)
         )
-        if not write_manifest and hasattr(outcome.result, "write"):  # what --no-write-json left out besides
+        if not write_manifest and hasattr(outcome.result, "write"):  # --no-write-json leaves out run_results.json too
             outcome.result.write(str(results_file))
         if target.startswith("duckdb"):
             release_duckdb()
