@@ -41,7 +41,7 @@ class Console:
             screen = self.screen()
             if text in screen:
                 return screen
-            time.sleep(0.5)
+            time.sleep(0.1)
         raise AssertionError(f"{text!r} did not appear in the console:\n{self.screen()}")
 
     def run(self, sql: str) -> None:
