@@ -188,15 +188,19 @@ DBT_GC_THRESHOLDS = (50_000, 20, 100)
 def fewer_collections() -> Iterator[None]:
     """The garbage collector runs rarely while dbt works: what exists when it starts (modules, a parsed
     manifest) is frozen, never scanned again, and young objects are collected in larger batches. Both are
-    undone on leaving. Entered under ONE_DBT_COMMAND, so two commands never interleave the settings."""
+    undone on leaving (a heap the caller had frozen is left to it). Entered under ONE_DBT_COMMAND, so two
+    commands never interleave the settings."""
     thresholds = gc.get_threshold()
-    gc.freeze()
+    freezing = gc.get_freeze_count() == 0
+    if freezing:
+        gc.freeze()
     gc.set_threshold(*DBT_GC_THRESHOLDS)
     try:
         yield
     finally:
         gc.set_threshold(*thresholds)
-        gc.unfreeze()
+        if freezing:
+            gc.unfreeze()
 
 
 def parse_project(target: str = "duckdb") -> object | None:

@@ -47,6 +47,14 @@ def test_dbt_runs_with_fewer_collections_and_the_collector_is_put_back_after() -
         raise RuntimeError("dbt failed")
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0  # unfrozen: collectable again
+    gc.freeze()  # a caller's own frozen heap stays frozen
+    try:
+        frozen = gc.get_freeze_count()
+        with fewer_collections():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
 
 
 def test_threads_two_for_a_small_build_one_per_four_cores_for_a_large_one(monkeypatch) -> None:
