@@ -47,12 +47,14 @@ def test_dbt_runs_with_fewer_collections_and_the_collector_is_put_back_after() -
         raise RuntimeError("dbt failed")
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0  # unfrozen: collectable again
-    gc.freeze()  # a caller's own frozen heap stays frozen
+    gc.freeze()  # a caller's own frozen heap stays frozen, and nothing made since is frozen with it
     try:
         frozen = gc.get_freeze_count()
+        made_since = [[] for _ in range(1000)]
         with fewer_collections():
             pass
-        assert gc.get_freeze_count() == frozen
+        # frozen objects other threads free leave the count (xdist's own threads do), so it may only fall a little
+        assert 0 < gc.get_freeze_count() <= frozen, len(made_since)
     finally:
         gc.unfreeze()
 
