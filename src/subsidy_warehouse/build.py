@@ -232,7 +232,6 @@ def build_warehouse(raw_dir: Path, warehouse: Path, full_refresh: bool = False) 
             work_dir / "logs",
             manifest=manifest,
             threads=dbt_threads(records),
-            write_manifest=False,
         )
         if not run.success:
             log_copy = Path(f"{warehouse}.failed-build.log")

@@ -257,15 +257,15 @@ def run_dbt(
     environment: dict[str, str] | None = None,
     manifest: object | None = None,
     threads: int | None = None,
-    write_manifest: bool = True,
 ) -> DbtRun:
     """Run one dbt command (e.g. ["build", "--exclude", "tag:audit_rule"]) on `warehouse` with profile
     target `target`, `environment` set (a PostgreSQL target's connection, engines.dsn_environment); dbt's
     log goes to log_dir, nothing to the console. `copy_out` copies files dbt wrote in its target folder
     ({name: destination}) before another run can replace them. `manifest`, from parse_project for the same
-    warehouse and target, spares the command dbt's parse; `threads` defaults to dbt_threads(). With
-    `write_manifest` False dbt writes no manifest.json (a build's last 0.4 s, which nothing of the product reads);
-    run_results.json is written either way."""
+    warehouse and target, spares the command dbt's parse; `threads` defaults to dbt_threads(). dbt writes its
+    manifest.json only for a caller that reads it (`with_manifest`) or copies files out (a build spent its last
+    0.4 s on it); run_results.json is written either way."""
+    write_manifest = with_manifest or bool(copy_out)
     with (
         ONE_DBT_COMMAND,
         fewer_collections(),

@@ -299,7 +299,6 @@ def build_postgres(raw_dir: Path, dsn: str) -> PostgresBuild:
             work / "logs",
             target="postgres",
             environment=environment,
-            write_manifest=False,
         )
         if not run.success:
             log_copy = Path(tempfile.gettempdir()) / f"subsidy-postgres-failed-build-{os.getpid()}.log"

@@ -89,9 +89,7 @@ def build_spark(raw_dir: Path) -> SparkBuild:
         spark.sql("create database raw")
         for table in tables:
             spark.read.parquet(str(work / f"{table}.parquet")).write.saveAsTable(f"raw.{table}")
-        run = run_dbt(
-            ["build", "--exclude", "tag:audit_rule"], location / "spark", work / "logs", target="spark", write_manifest=False
-        )
+        run = run_dbt(["build", "--exclude", "tag:audit_rule"], location / "spark", work / "logs", target="spark")
         if not run.success:
             log_copy = location / "failed-build.log"
             if (work / "logs" / "dbt.log").exists():
