@@ -63,25 +63,28 @@
     a key), and what those rows could collide with: every other row is as the last build left it and passed
     the same tests with the same code (a daily load needs the same code fingerprint). Tests of one row at a
     time read the rewritten rows; uniqueness tests read every row holding a value some rewritten row holds
-    (the rewritten rows themselves when the tested columns include the key). Other tests (relationships,
+    (the rewritten rows themselves when the tested columns include the key), and a primary key's test also the
+    rewritten rows (one without a key holds no value another row could hold). Other tests (relationships,
     whose parents may have changed, and the singular tests) read everything. On a full build no model has
     rewritten keys, and every test reads whole tables. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- set conditions = [where] if where else [] -%}
     {%- set test = model.get('test_metadata') or {} -%}
-    {%- set read_in_part = test.get('name') in ('not_null', 'accepted_values', 'expression_is_true', 'unique', 'unique_combination') -%}
+    {%- set uniqueness = test.get('name') in ('unique', 'unique_combination', 'primary_key') -%}
+    {%- set read_in_part = uniqueness or test.get('name') in ('not_null', 'accepted_values', 'expression_is_true') -%}
     {%- set keys = rewritten_key_columns(relation) if execute and read_in_part else [] -%}
     {%- if keys -%}
         {%- set tested = test.get('kwargs', {}).get('columns') or [test.get('kwargs', {}).get('column_name')] -%}
         {%- set either = ['(' ~ keys | join(', ') ~ ') in (select * from ' ~ rewritten_keys(relation) ~ ')'] -%}
         {%- for key in keys -%}{%- do either.append(key ~ ' is null') -%}{%- endfor -%}
         {%- set rewritten_rows = '(' ~ either | join(' or ') ~ ')' -%}
-        {%- if not test.get('name').startswith('unique') or keys | reject('in', tested) | list | length == 0 -%}
+        {%- if not uniqueness or keys | reject('in', tested) | list | length == 0 -%}
             {%- do conditions.append(rewritten_rows) -%}
         {%- else -%}
             {%- set values = '(' ~ tested | join(', ') ~ ')' -%}
-            {%- do conditions.append(values ~ ' in (select ' ~ values ~ ' from ' ~ relation ~ ' where ' ~ rewritten_rows ~ ')') -%}
+            {%- set colliding = values ~ ' in (select ' ~ values ~ ' from ' ~ relation ~ ' where ' ~ rewritten_rows ~ ')' -%}
+            {%- do conditions.append('(' ~ colliding ~ ' or ' ~ rewritten_rows ~ ')' if test.get('name') == 'primary_key' else colliding) -%}
         {%- endif -%}
     {%- endif -%}
     {%- if conditions -%}

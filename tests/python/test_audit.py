@@ -119,6 +119,13 @@ TAMPERINGS = {
         "key_not_unique",
         "marts.fct_awards:{first_award}",
     ),
+    # a row without its key: dbt's primary_key test (no Great Expectations suite reads this table)
+    "empty key": (
+        "insert into marts.dim_bureaus select * replace (null as bureau_code) from marts.dim_bureaus "
+        "order by bureau_code limit 1",
+        "key_not_unique",
+        "marts.dim_bureaus:None:1",
+    ),
 }
 
 

@@ -283,18 +283,21 @@ PLANTED = [
     # stg_raw__beneficiaries is a view of it)
     "update staging.base_raw__beneficiaries set beneficiary_id = '91330102MA27XK1A0H' "
     "where beneficiary_id = '91330102MA28YB2C33'",
+    # and another rewritten beneficiary left without one: the primary key's test reads that row too
+    "update staging.base_raw__beneficiaries set beneficiary_id = null where beneficiary_id = '91330102MA2HTY9D4G'",
 ]
 REWRITTEN_KEYS = [
     "create schema daily_load_keys",
     "create table daily_load_keys.int_awards_capped as select 'G02' as application_id",
     "create table daily_load_keys.fct_awards as select 'G02' as application_id",
     "create table daily_load_keys.stg_raw__beneficiaries as select beneficiary_ref_hash from "
-    "staging.stg_raw__beneficiaries where beneficiary_id = '91330102MA28YB2C33'",
+    "staging.stg_raw__beneficiaries where beneficiary_id in ('91330102MA28YB2C33', '91330102MA2HTY9D4G')",
 ]
 
 
-def planted_test_results(tmp_path: Path, golden_build: Path, rewritten: list[str]) -> dict[str, str]:
-    """Each data test of the planted models and its status, after the plants and the `rewritten` statements."""
+def planted_test_results(tmp_path: Path, golden_build: Path, rewritten: list[str]) -> dict[str, tuple[str, int]]:
+    """Each data test of the planted models, its status and failures, after the plants and the `rewritten`
+    statements."""
     from subsidy_warehouse.dbt_runner import run_dbt
 
     warehouse = copy_build(golden_build, tmp_path)
@@ -304,30 +307,32 @@ def planted_test_results(tmp_path: Path, golden_build: Path, rewritten: list[str
     models = ["int_awards_capped", "fct_awards", "stg_raw__beneficiaries"]
     run = run_dbt(["test", "--select", *models], warehouse, tmp_path / "logs")
     assert run.results, run.error
-    return {r["unique_id"].split(".")[2]: r["status"] for r in run.results}
+    return {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in run.results}
 
 
 def test_a_daily_loads_tests_read_the_rows_it_rewrote_and_what_may_collide(tmp_path: Path, golden_build: Path):
-    status = planted_test_results(tmp_path, golden_build, REWRITTEN_KEYS)
-    assert status["unique_int_awards_capped_application_id"] == "fail"  # a duplicate of a rewritten key
-    assert status["not_null_fct_awards_approved_amount"] == "fail"  # in a rewritten row
-    assert status["unique_stg_raw__beneficiaries_beneficiary_id"] == "fail"  # against a row not rewritten
-    assert status["relationships_fct_awards_beneficiary_id__beneficiary_id__ref_dim_beneficiaries_"] == "fail"
+    result = planted_test_results(tmp_path, golden_build, REWRITTEN_KEYS)
+    assert result["primary_key_int_awards_capped_application_id"] == ("fail", 1)  # a duplicate of a rewritten key
+    assert result["not_null_fct_awards_approved_amount"] == ("fail", 1)  # in a rewritten row
+    # against a row not rewritten, and a rewritten row without an identifier
+    assert result["primary_key_stg_raw__beneficiaries_beneficiary_id"] == ("fail", 2)
+    assert result["relationships_fct_awards_beneficiary_id__beneficiary_id__ref_dim_beneficiaries_"][0] == "fail"
     # rows the load did not rewrite passed these tests in the last build: they are not read again
-    assert status["unique_fct_awards_application_id"] == "pass"
-    assert status["not_null_fct_awards_clause_code"] == "pass"
+    assert result["primary_key_fct_awards_application_id"] == ("pass", 0)
+    assert result["not_null_fct_awards_clause_code"] == ("pass", 0)
 
 
 def test_without_rewritten_keys_every_test_reads_whole_tables(tmp_path: Path, golden_build: Path):
-    status = planted_test_results(tmp_path, golden_build, [])
+    result = planted_test_results(tmp_path, golden_build, [])
     for name in (
-        "unique_int_awards_capped_application_id",
+        "primary_key_int_awards_capped_application_id",
         "not_null_fct_awards_approved_amount",
-        "unique_stg_raw__beneficiaries_beneficiary_id",
-        "unique_fct_awards_application_id",
+        "primary_key_stg_raw__beneficiaries_beneficiary_id",
+        "primary_key_fct_awards_application_id",
         "not_null_fct_awards_clause_code",
     ):
-        assert status[name] == "fail", name
+        assert result[name][0] == "fail", name
+    assert result["primary_key_stg_raw__beneficiaries_beneficiary_id"][1] == 2
 
 
 def test_a_staging_view_notes_the_keys_its_base_model_rewrote(tmp_path: Path, golden_build: Path):

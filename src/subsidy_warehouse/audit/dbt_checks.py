@@ -27,6 +27,7 @@ from .store import FindingStore
 
 READ_ONLY_TARGET = "duckdb_read_only"
 GENERIC_TEST_RULES = {
+    "primary_key": "key_not_unique",  # duplicated or empty, as the catalogue words the rule
     "unique": "key_not_unique",
     "unique_combination": "key_not_unique",
     "not_null": "value_missing",
