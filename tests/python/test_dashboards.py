@@ -14,7 +14,6 @@ import functools
 import http.server
 import json
 import re
-import shutil
 import subprocess
 import threading
 import time
@@ -511,8 +510,8 @@ def test_a_failing_page_query_fails_the_build_and_empty_sources_do_not(
 ) -> None:
     """One build for two refusals: the broken page must fail it, and sources with no rows must not (this build is
     the one that proves it, so that the module needs no third Evidence build)."""
-    warehouse = tmp_path / "empty-sources.duckdb"
-    shutil.copyfile(sample_warehouse, warehouse)
+    # named as the module's other warehouse: the cap models' SQL dbt compiled for its build is reused (compiled_once)
+    warehouse = copy_build(sample_warehouse.parent, tmp_path / "empty-sources")
     with duckdb.connect(str(warehouse)) as con:
         for statement in EMPTIED:
             con.execute(statement)

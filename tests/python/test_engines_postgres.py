@@ -53,16 +53,17 @@ def test_golden_fixtures_give_the_same_tables_and_audit_on_postgres(
     assert differences(duckdb_build, marts_and_audit(golden_dsn, tmp_path / "pg.duckdb")) == []
     # `subsidy audit --target postgres` audits a local copy of the server's tables: the same verdict
     verdicts = []
+    copy = tmp_path / "warehouse.duckdb"  # named as the DuckDB build: the audit's compiled tests are reused
     for where in (
         ["-w", str(duckdb_build)],
-        ["--target", "postgres", "--dsn", golden_dsn, "-w", str(tmp_path / "copy.duckdb")],
+        ["--target", "postgres", "--dsn", golden_dsn, "-w", str(copy)],
     ):
         audited = run_cli("audit", *where, "--out", str(tmp_path / "audits"))
         assert audited.returncode == 1, audited.stderr  # the golden data carries fatal findings
         verdicts.append(audited.stdout.splitlines()[-1])
     assert verdicts[0] == verdicts[1]
     assert "fatal rules failed" in verdicts[1]
-    assert (tmp_path / "copy.duckdb").stat().st_mode & 0o077 == 0  # the copy holds raw: owner only
+    assert copy.stat().st_mode & 0o077 == 0  # the copy holds raw: owner only
 
 
 def test_hostile_corpus_gives_the_same_tables_on_postgres(
