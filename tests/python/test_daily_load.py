@@ -285,6 +285,10 @@ PLANTED = [
     "where beneficiary_id = '91330102MA28YB2C33'",
     # and another rewritten beneficiary left without one: the primary key's test reads that row too
     "update staging.base_raw__beneficiaries set beneficiary_id = null where beneficiary_id = '91330102MA2HTY9D4G'",
+    # a rewritten row (of M10) and one not rewritten (of M05) on the same combination, which holds a null: a
+    # combination collides on null as a full build's test counts it (there, the key is not among the columns)
+    "update marts.agg_disbursements_by_clause_year set clause_code = 'M05-1', paid_year = null "
+    "where (clause_code, paid_year) in (('M05-1', 2025), ('M10-2', 2025))",
 ]
 REWRITTEN_KEYS = [
     "create schema daily_load_keys",
@@ -292,7 +296,10 @@ REWRITTEN_KEYS = [
     "create table daily_load_keys.fct_awards as select 'G02' as application_id",
     "create table daily_load_keys.stg_raw__beneficiaries as select beneficiary_ref_hash from "
     "staging.stg_raw__beneficiaries where beneficiary_id in ('91330102MA28YB2C33', '91330102MA2HTY9D4G')",
+    "create table daily_load_keys.agg_disbursements_by_clause_year as select 'M10' as measure_code",
 ]
+
+CLAUSE_YEAR_COMBINATION = "unique_combination_agg_disbursements_by_clause_year_clause_code__paid_year"
 
 
 def planted_test_results(tmp_path: Path, golden_build: Path, rewritten: list[str]) -> dict[str, tuple[str, int]]:
@@ -304,7 +311,7 @@ def planted_test_results(tmp_path: Path, golden_build: Path, rewritten: list[str
     with duckdb.connect(str(warehouse)) as con:
         for statement in rewritten + PLANTED:
             con.execute(statement)
-    models = ["int_awards_capped", "fct_awards", "stg_raw__beneficiaries"]
+    models = ["int_awards_capped", "fct_awards", "stg_raw__beneficiaries", "agg_disbursements_by_clause_year"]
     run = run_dbt(["test", "--select", *models], warehouse, tmp_path / "logs")
     assert run.results, run.error
     return {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in run.results}
@@ -317,6 +324,7 @@ def test_a_daily_loads_tests_read_the_rows_it_rewrote_and_what_may_collide(tmp_p
     # against a row not rewritten, and a rewritten row without an identifier
     assert result["primary_key_stg_raw__beneficiaries_beneficiary_id"] == ("fail", 2)
     assert result["relationships_fct_awards_beneficiary_id__beneficiary_id__ref_dim_beneficiaries_"][0] == "fail"
+    assert result[CLAUSE_YEAR_COMBINATION] == ("fail", 1)
     # rows the load did not rewrite passed these tests in the last build: they are not read again
     assert result["primary_key_fct_awards_application_id"] == ("pass", 0)
     assert result["not_null_fct_awards_clause_code"] == ("pass", 0)
@@ -330,6 +338,7 @@ def test_without_rewritten_keys_every_test_reads_whole_tables(tmp_path: Path, go
         "primary_key_stg_raw__beneficiaries_beneficiary_id",
         "primary_key_fct_awards_application_id",
         "not_null_fct_awards_clause_code",
+        CLAUSE_YEAR_COMBINATION,
     ):
         assert result[name][0] == "fail", name
     assert result["primary_key_stg_raw__beneficiaries_beneficiary_id"][1] == 2
