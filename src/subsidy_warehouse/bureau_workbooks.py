@@ -191,6 +191,27 @@ def check_bureau(bureau: str, known: list[str]) -> str:
     raise UserFacingError(f"Unknown bureau {shown!r}; use one of: {'、'.join(known)}.")
 
 
+def check_year(con: duckdb.DuckDBPyConnection, year: int | None) -> None:
+    """Raises UserFacingError naming the years the warehouse holds when `year` is none of them: an export of a
+    year with no award, payment or finding would be empty workbooks that look like a quiet year."""
+    if year is None:
+        return
+    held = [
+        row[0]
+        for row in con.execute(
+            """
+            select award_year from marts.fct_awards
+            union select paid_year from marts.fct_disbursements
+            union select award_year from audit.exceptions
+            """
+        ).fetchall()
+        if row[0] is not None
+    ]
+    if year not in held:
+        years = "、".join(str(y) for y in sorted(held)) or "none"
+        raise UserFacingError(f"No award, payment or finding of {year} in this warehouse; its years: {years}.")
+
+
 def display_width(text: str) -> int:
     """Columns a text takes in a spreadsheet: two for each wide (Chinese) character."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -334,8 +355,8 @@ def export_bureaus(
     year: int | None = None,
     output_format: ExportFormat = ExportFormat.xlsx,
 ) -> list[BureauExport]:
-    """Write one export per bureau (None: all eight) into `out`; raises UserFacingError for an unknown bureau
-    or a folder that cannot be written."""
+    """Write one export per bureau (None: all eight) into `out`; raises UserFacingError for an unknown bureau,
+    a year the warehouse holds nothing of, or a folder that cannot be written."""
     warehouse = warehouse.resolve()
     with open_read_only(warehouse) as con:
         try:
@@ -344,6 +365,7 @@ def export_bureaus(
         except duckdb.Error:
             raise UserFacingError(f"{warehouse} is not a subsidy warehouse; build one with `subsidy build`.") from None
         chosen = known if bureaus is None else [check_bureau(b, known) for b in bureaus]
+        check_year(con, year)
         output_folder(out, "the exports")
         digest = file_sha256(warehouse)
         exports = []

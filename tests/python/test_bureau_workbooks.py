@@ -147,6 +147,22 @@ def test_one_year_and_other_formats(sample_warehouse: Path, sample_con, tmp_path
                 assert Decimal(str(values.sum())).quantize(Decimal("0.01")) == total, (output_format, sheet, column)
 
 
+@pytest.mark.parametrize("year", ["1999", "-3", "100000000000000000000"])
+def test_a_year_the_warehouse_holds_nothing_of_is_one_sentence_naming_its_years(
+    year: str, sample_warehouse: Path, sample_con, tmp_path: Path
+) -> None:
+    completed = run_cli(
+        "export", "-b", "区科技局", "--year", year, "--out", str(tmp_path / "out"), "-w", str(sample_warehouse)
+    )
+    assert completed.returncode == 2 and "Traceback" not in completed.stderr
+    (line,) = message_lines(completed.stderr)
+    held = sample_con.execute(
+        "select award_year from marts.fct_awards union select paid_year from marts.fct_disbursements"
+    ).fetchall()
+    assert line.startswith(f"error: No award, payment or finding of {year} ") and all(str(y) in line for (y,) in held)
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("bureau", ["区科技", "区科技局'; drop table marts.fct_awards; --", '"区科技局"', "'=1+1"])
 def test_unknown_bureau_is_one_sentence_naming_the_eight(
     bureau: str, sample_warehouse: Path, sample_con, tmp_path: Path
