@@ -362,10 +362,10 @@ def export_bureaus(
         try:
             known = bureau_names(con)
             built_at = con.execute("select max(built_at) from raw.batches").fetchall()[0][0]
+            check_year(con, year)
         except duckdb.Error:
             raise UserFacingError(f"{warehouse} is not a subsidy warehouse; build one with `subsidy build`.") from None
         chosen = known if bureaus is None else [check_bureau(b, known) for b in bureaus]
-        check_year(con, year)
         output_folder(out, "the exports")
         digest = file_sha256(warehouse)
         exports = []
