@@ -4,7 +4,7 @@ dbt parses the whole project before every command (≈ 6 s here); with its targe
 re-parses only what changed (`partial_parse.msgpack`). Partial parsing holds only while the connection
 profile is the same, so dbt is pointed at the warehouse by file name, from inside the warehouse's folder:
 every run on a `warehouse.duckdb`, wherever it is, reuses the same parse, and every build names the file it
-builds so (build.WORK_FILE_NAME), whatever the warehouse's name. A second dbt run while the cache is in use
+builds so (build_folders.WORK_FILE_NAME), whatever the warehouse's name. A second dbt run while the cache is in use
 parses into a private folder instead of waiting.
 """
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from .build_folders import wait_for_loads_in_place
 from .errors import UserFacingError
 from .exports import neutralise_text_columns
 
@@ -62,8 +63,8 @@ def check_warehouse_name(warehouse: Path) -> None:
 
 def open_read_only(warehouse: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """Open a warehouse read-only and sandboxed (SANDBOX_SETTINGS), with DuckDB's `memory_limit` when given;
-    raises UserFacingError with the reason when it cannot. Every reader of a warehouse uses this, and a SQL
-    console should too."""
+    raises UserFacingError with the reason when it cannot. A daily load writing the warehouse in place is waited
+    for. Every reader of a warehouse uses this, and a SQL console should too."""
     if not warehouse.exists():
         raise UserFacingError(f"Warehouse {warehouse} does not exist; build it first with `subsidy build`.")
     if warehouse.is_dir():
@@ -71,6 +72,7 @@ def open_read_only(warehouse: Path, memory_limit: str | None = None) -> duckdb.D
     if warehouse.stat().st_size == 0:
         raise UserFacingError(f"Warehouse {warehouse} is an empty file, not a DuckDB warehouse.")
     check_warehouse_name(warehouse)
+    wait_for_loads_in_place(warehouse)
     config = dict(SANDBOX_SETTINGS) | ({"memory_limit": memory_limit} if memory_limit else {})
     try:
         return duckdb.connect(str(warehouse), read_only=True, config=config)
