@@ -150,6 +150,18 @@ def plan_daily_load(warehouse: Path, raw_dir: Path, code: str) -> DailyLoad | No
     return DailyLoad(points, last[0][0] + 1) if points is not None else None
 
 
+def check_still_planned(con: duckdb.DuckDBPyConnection, warehouse: Path, daily: DailyLoad) -> None:
+    """Raise UserFacingError when another build has loaded `warehouse` since `daily` was planned on it (two builds
+    started together: the second waits for the first's load in place, or copies what it swapped in), rather than
+    load the same lines a second time."""
+    [(last,)] = con.execute("select max(batch) from raw.batches").fetchall()
+    if last != daily.batch - 1:
+        raise UserFacingError(
+            f"Another build loaded {warehouse} while this one was starting; run `subsidy build` again to load "
+            "what is left."
+        )
+
+
 def land_raw(con: duckdb.DuckDBPyConnection, raw_dir: Path, daily: DailyLoad | None, code: str) -> list[RawFileRead]:
     """The raw schema of a build: every line of the raw files (for a daily load, the lines appended since) and
     the batch that read them (raw.batches, with the code fingerprint a daily load must match)."""
@@ -234,6 +246,8 @@ def build_warehouse(raw_dir: Path, warehouse: Path, full_refresh: bool = False) 
                 in_place.cursor() if in_place
                 else duckdb.connect(str(new_file), config=writer_settings() | landing_settings(daily))
             ) as con:
+                if daily:
+                    check_still_planned(con, warehouse, daily)
                 raw_files = land_raw(con, raw_dir, daily, code)
                 if daily:  # made here, once: two dbt threads creating it in their hooks conflict in DuckDB's catalog
                     con.execute(f"create schema {REWRITTEN_KEYS_SCHEMA}")

@@ -12,8 +12,12 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 from helpers import BIN, GOLDEN_RAW, copy_build, run_cli
 from test_daily_load import BATCHES, all_tables, append_lines
+
+from subsidy_warehouse import build as build_module
+from subsidy_warehouse.errors import UserFacingError
 
 NEW_LINES = BATCHES["new records in old scopes"]
 # an award the batch above does not recompute (it shares no cap scope with a new line), whose row a relationships
@@ -136,3 +140,22 @@ def test_a_reader_that_comes_during_a_daily_load_waits_for_it(tmp_path: Path, go
     assert build.wait() == 0, build.stderr.read()
     assert query.returncode == 0 and query.stdout.split() == ["max(batch)", "2"], query.stderr
     assert left_behind(warehouse) == []
+
+
+def test_a_load_planned_before_another_build_loaded_the_warehouse_is_refused(
+    tmp_path: Path, golden_build: Path, monkeypatch
+):
+    """Two builds started together both plan to load the same lines; the second one to write must not load them
+    again (it would pay every new award twice)."""
+    raw = tmp_path / "raw"
+    shutil.copytree(GOLDEN_RAW, raw)
+    warehouse = copy_build(golden_build, tmp_path / "daily")
+    append_lines(raw, NEW_LINES)
+    planned = build_module.plan_daily_load(warehouse, raw, build_module.code_fingerprint())
+    assert planned is not None and planned.batch == 2
+    run_cli("build", "--raw-dir", str(raw), "--warehouse", str(warehouse), check=True)  # the other build
+    before = warehouse_state(warehouse)
+    monkeypatch.setattr(build_module, "plan_daily_load", lambda *args: planned)
+    with pytest.raises(UserFacingError, match="Another build loaded"):
+        build_module.build_warehouse(raw, warehouse)
+    assert warehouse_state(warehouse) == before and left_behind(warehouse) == []
