@@ -23,6 +23,7 @@ LONGEST_FIRST = [
     "test_query.py",
     "test_golden.py",
     "test_daily_load.py",
+    "test_daily_load_in_place.py",
     "test_loader.py",
     "test_hostile_cli.py",
     "test_progress.py",
