@@ -47,11 +47,15 @@ def writer_settings() -> dict[str, str]:
     }
 
 
+# a checkpoint only when the build asks for one
+NO_AUTOMATIC_CHECKPOINT = {"checkpoint_threshold": "1TB"}
+
+
 def landing_settings(daily: DailyLoad | None) -> dict[str, str]:
     """A daily load that copies the warehouse appends to the copy: at the default 16 MB threshold its first insert
     triggers an automatic checkpoint of a 10M-row copy (land_raw 7.7 s median of 4 at +1 %, 4.7 s of 5 without);
     the connection's close checkpoints once anyway. (A load in place never checkpoints before the end: open_in_place.)"""
-    return {"checkpoint_threshold": "1TB"} if daily else {}
+    return NO_AUTOMATIC_CHECKPOINT if daily else {}
 
 
 # Raw files this large take seconds to read (1M applications: 229 MB, 3.4 s), and dbt parses meanwhile
@@ -201,7 +205,7 @@ def open_in_place(warehouse: Path, work_file: Path) -> duckdb.DuckDBPyConnection
         work_file.unlink()
         return None  # a reader has the warehouse open: the load copies it, as a reader does not block a build
     con.execute("pragma disable_checkpoint_on_shutdown")
-    for name, value in (writer_settings() | {"checkpoint_threshold": "1TB"}).items():
+    for name, value in (writer_settings() | NO_AUTOMATIC_CHECKPOINT).items():
         con.execute(f"set {name} = '{value}'")
     return con
 
@@ -273,13 +277,10 @@ def build_warehouse(raw_dir: Path, warehouse: Path, full_refresh: bool = False) 
                 f"dbt build failed ({detail}); the previous warehouse is unchanged and the log is at {log_copy}."
             )
         progress.current().step("写入仓库 write the warehouse")
-        if in_place:
-            in_place.execute(f"drop schema {REWRITTEN_KEYS_SCHEMA} cascade")  # a daily load's notes for its tests
-            in_place.execute("checkpoint")  # the load's one write into the warehouse
-        else:
-            with duckdb.connect(str(new_file)) as con:
-                con.execute(f"drop schema if exists {REWRITTEN_KEYS_SCHEMA} cascade")
-                con.execute("checkpoint")
+        with contextlib.nullcontext(in_place) if in_place else duckdb.connect(str(new_file)) as con:
+            con.execute(f"drop schema if exists {REWRITTEN_KEYS_SCHEMA} cascade")  # a daily load's notes for its tests
+            con.execute("checkpoint")  # in place, the load's one write into the warehouse
+        if not in_place:
             # a write-ahead log left by a crashed writer of the old file must not be replayed onto the new one
             Path(f"{warehouse}.wal").unlink(missing_ok=True)
             os.replace(new_file, warehouse)

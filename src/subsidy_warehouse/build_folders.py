@@ -59,21 +59,20 @@ def remove_abandoned_build_folders(warehouse: Path) -> list[Path]:
     return removed
 
 
-def loads_in_place(warehouse: Path) -> list[int]:
-    """The process ids of the live builds writing `warehouse` in place: their work file is the warehouse itself."""
+def written_in_place(warehouse: Path) -> bool:
+    """Whether a live build (another process) writes `warehouse` in place: its work file is the warehouse itself."""
     try:
         live = warehouse.stat()
     except OSError:
-        return []
-    pids = []
+        return False
     for folder, pid in build_folders(warehouse):
         try:
             work = (folder / WORK_FILE_NAME).stat()
         except OSError:
             continue
         if (work.st_dev, work.st_ino) == (live.st_dev, live.st_ino) and pid != os.getpid() and process_alive(pid):
-            pids.append(pid)
-    return pids
+            return True
+    return False
 
 
 def wait_for_loads_in_place(warehouse: Path, timeout: float = LOAD_WAIT_SECONDS) -> None:
@@ -81,7 +80,7 @@ def wait_for_loads_in_place(warehouse: Path, timeout: float = LOAD_WAIT_SECONDS)
     then meets DuckDB's lock and says so). Says once on stderr that it waits."""
     deadline = time.monotonic() + timeout
     announced = False
-    while loads_in_place(warehouse) and time.monotonic() < deadline:
+    while written_in_place(warehouse) and time.monotonic() < deadline:
         if not announced:
             progress.current().step("等待日常加载写完仓库 waiting for the daily load writing this warehouse")
             announced = True
